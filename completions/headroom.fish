@@ -1,0 +1,62 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_headroom_global_optspecs
+    string join \n q/quiet v/verbose color= h/help V/version
+end
+
+function __fish_headroom_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_headroom_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_headroom_using_subcommand
+    set -l cmd (__fish_headroom_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c headroom -n "__fish_headroom_needs_command" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c headroom -n "__fish_headroom_needs_command" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
+complete -c headroom -n "__fish_headroom_needs_command" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c headroom -n "__fish_headroom_needs_command" -s V -l version -d 'Print version'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l model -d 'Run the agent on this model' -r
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l agent-bin -d 'Path of the agent binary, instead of looking it up on PATH' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l summary -d 'Where to write the JSON session summary' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c headroom -n "__fish_headroom_using_subcommand man" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c headroom -n "__fish_headroom_using_subcommand man" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
+complete -c headroom -n "__fish_headroom_using_subcommand man" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,96 @@
+//! Every environment variable headroom reads or sets in the agent's environment, as documented
+//! constants, and the `Secret` type that keys travel in. Nothing else reads the environment for
+//! configuration.
+
+use std::fmt;
+
+/// Upstream for Anthropic Messages traffic (default `https://api.anthropic.com`).
+pub const ANTHROPIC_TARGET_API_URL: &str = "ANTHROPIC_TARGET_API_URL";
+/// Upstream for OpenAI Responses / Chat Completions traffic (default `https://api.openai.com/v1`).
+pub const OPENAI_TARGET_API_URL: &str = "OPENAI_TARGET_API_URL";
+/// MiniMax's Anthropic-compatible upstream (default `https://api.minimax.io/anthropic`;
+/// China: `https://api.minimaxi.com/anthropic`).
+pub const MINIMAX_TARGET_API_URL: &str = "MINIMAX_TARGET_API_URL";
+/// MiniMax's OpenAI-compatible upstream (default `https://api.minimax.io/v1`;
+/// China: `https://api.minimaxi.com/v1`).
+pub const MINIMAX_OPENAI_TARGET_API_URL: &str = "MINIMAX_OPENAI_TARGET_API_URL";
+/// The MiniMax key; sent only to the MiniMax upstreams, as `Authorization: Bearer`.
+pub const MINIMAX_API_KEY: &str = "MINIMAX_API_KEY";
+/// Where headroom keeps its data (session summaries in `sessions/`).
+pub const HEADROOM_HOME: &str = "HEADROOM_HOME";
+/// Disables color when set to anything non-empty (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
+
+/// Set for Claude Code: the proxy's session URL.
+pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
+/// The user's Anthropic key; removed from Claude Code's environment when it runs on MiniMax.
+pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
+/// Set for Claude Code on MiniMax: the session secret, so no real key is in the child at all.
+pub const ANTHROPIC_AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
+/// Set for Claude Code with `--model`: the main model.
+pub const ANTHROPIC_MODEL: &str = "ANTHROPIC_MODEL";
+/// Set for Claude Code on MiniMax so that background requests stay on MiniMax too.
+pub const ANTHROPIC_BACKGROUND_MODELS: [&str; 4] = [
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "ANTHROPIC_SMALL_FAST_MODEL",
+];
+/// The user's OpenAI key; named as Codex's `env_key` when set.
+pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
+/// Set for Codex on MiniMax: holds the session secret and is named as Codex's `env_key`.
+pub const HEADROOM_SESSION_TOKEN: &str = "HEADROOM_SESSION_TOKEN";
+
+/// Every variable whose value is a credential; their values are redacted from summaries.
+pub const CREDENTIAL_VARS: [&str; 4] = [
+    ANTHROPIC_API_KEY,
+    ANTHROPIC_AUTH_TOKEN,
+    OPENAI_API_KEY,
+    MINIMAX_API_KEY,
+];
+
+/// Reads a variable, treating unset, empty and non-UTF-8 alike as absent.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// A credential; `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The credential itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("sk-live-123");
+        assert_eq!(format!("{secret}"), "***");
+        assert_eq!(format!("{secret:?}"), "Secret(***)");
+        assert_eq!(secret.expose(), "sk-live-123");
+    }
+}

@@ -1,0 +1,112 @@
+//! The error kinds a caller branches on, and the one table that turns outcomes into exit codes.
+//! Every exit code headroom can return is defined here and nowhere else.
+
+use std::path::PathBuf;
+
+/// How a headroom run ends; `code` is the only place that maps it to a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything worked.
+    Success,
+    /// headroom itself failed.
+    Failure,
+    /// A bad flag, value or environment setting.
+    Usage,
+    /// The agent binary exists but could not be executed.
+    AgentNotExecutable,
+    /// The agent binary was not found.
+    AgentNotFound,
+    /// The agent exited with this code.
+    Agent(u8),
+    /// The agent was killed by this signal number.
+    AgentSignal(i32),
+}
+
+impl ExitStatus {
+    /// The process exit code for this outcome.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::AgentNotExecutable => 126,
+            ExitStatus::AgentNotFound => 127,
+            ExitStatus::Agent(code) => code,
+            // The shell convention; saturate so an out-of-range signal never wraps to success.
+            ExitStatus::AgentSignal(signal) => u8::try_from(128 + signal).unwrap_or(255),
+        }
+    }
+}
+
+/// Failures that need their own exit code or hint; everything else is an `anyhow` chain.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The agent was not found on PATH (or at --agent-bin).
+    #[error("`{program}` was not found{where_}")]
+    AgentNotFound {
+        program: String,
+        where_: String,
+        install: &'static str,
+    },
+    /// The agent exists but the OS refused to run it.
+    #[error("could not execute {path}")]
+    AgentNotExecutable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration problem the user fixes with a flag or env var.
+    #[error("{message}")]
+    Config {
+        message: String,
+        hint: Option<String>,
+    },
+}
+
+impl Error {
+    /// The exit status this error ends the run with.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::AgentNotFound { .. } => ExitStatus::AgentNotFound,
+            Error::AgentNotExecutable { .. } => ExitStatus::AgentNotExecutable,
+            Error::Config { .. } => ExitStatus::Usage,
+        }
+    }
+
+    /// A line telling the user what to do next, if there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::AgentNotFound { install, .. } => Some(format!(
+                "install it with `{install}`, or pass its path with --agent-bin"
+            )),
+            Error::AgentNotExecutable { .. } => {
+                Some("check the file's permissions (chmod +x) or pass another --agent-bin".into())
+            }
+            Error::Config { hint, .. } => hint.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_documented_table() {
+        let cases = [
+            (ExitStatus::Success, 0),
+            (ExitStatus::Failure, 1),
+            (ExitStatus::Usage, 2),
+            (ExitStatus::AgentNotExecutable, 126),
+            (ExitStatus::AgentNotFound, 127),
+            (ExitStatus::Agent(0), 0),
+            (ExitStatus::Agent(42), 42),
+            (ExitStatus::AgentSignal(15), 143),
+            (ExitStatus::AgentSignal(9), 137),
+            (ExitStatus::AgentSignal(500), 255),
+        ];
+        for (status, code) in cases {
+            assert_eq!(status.code(), code, "{status:?}");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! headroom: run a coding agent through a local proxy that counts its tokens and cost.
+//!
+//! `main` only parses the command line, dispatches, and turns errors into messages and exit codes.
+
+mod cli;
+mod env;
+mod error;
+mod pricing;
+mod proxy;
+mod report;
+mod usage;
+mod wrap;
+
+use std::io::Write;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::error::ExitStatus;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("headroom: error: {error:#}");
+            let known = error.downcast_ref::<error::Error>();
+            if let Some(hint) = known.and_then(error::Error::hint) {
+                eprintln!("hint: {hint}");
+            }
+            known.map_or(ExitStatus::Failure, error::Error::exit_status)
+        }
+    };
+    std::process::ExitCode::from(status.code())
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Wrap(args) => wrap::run(&args, &cli.global),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "headroom",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitStatus::Success)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            std::io::stdout().write_all(&page)?;
+            Ok(ExitStatus::Success)
+        }
+    }
+}

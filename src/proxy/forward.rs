@@ -1,0 +1,282 @@
+//! The upstream request: which headers are kept or dropped, whose credentials are sent, and the
+//! request body with only its `model` value spliced (the rest of the bytes stay as the agent sent
+//! them, so key order and the provider's prompt-cache prefix are untouched).
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::route::{Provider, Route};
+use crate::env::Secret;
+
+/// The `model` of a JSON request body and where its value sits in the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelField {
+    /// The model name, unescaped.
+    pub name: String,
+    /// Byte range of the JSON string (quotes included) in the body.
+    span: Range<usize>,
+}
+
+#[derive(Deserialize)]
+struct ModelOnly<'a> {
+    #[serde(borrow)]
+    model: Option<&'a RawValue>,
+}
+
+/// Finds the top-level `model` string of a JSON body; `None` for anything else (not JSON, no
+/// model, a non-string model, duplicate keys): such bodies are forwarded unchanged.
+pub fn find_model(body: &[u8]) -> Option<ModelField> {
+    let parsed: ModelOnly<'_> = serde_json::from_slice(body).ok()?;
+    let raw = parsed.model?.get();
+    let name: String = serde_json::from_str(raw).ok()?;
+    // `raw` borrows from `body`, so its address gives its offset without a second scan.
+    let start = (raw.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+    let span = start..start + raw.len();
+    (body.get(span.clone()) == Some(raw.as_bytes())).then_some(ModelField { name, span })
+}
+
+/// The body with the model's value replaced by `new_model`; every other byte is kept.
+pub fn splice_model(body: &[u8], field: &ModelField, new_model: &str) -> Bytes {
+    let encoded = serde_json::Value::from(new_model).to_string();
+    let mut out = Vec::with_capacity(body.len() + encoded.len());
+    out.extend_from_slice(&body[..field.span.start]);
+    out.extend_from_slice(encoded.as_bytes());
+    out.extend_from_slice(&body[field.span.end..]);
+    Bytes::from(out)
+}
+
+/// Headers that describe one connection, not the request (RFC 9110 §7.6.1), plus those the client
+/// library sets itself.
+const HOP_BY_HOP: [&str; 10] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+];
+
+/// Whether a header must not cross the proxy, in either direction.
+pub fn is_hop_by_hop(name: &HeaderName, connection_listed: &[String]) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+        || name == header::CONTENT_LENGTH
+        || connection_listed
+            .iter()
+            .any(|listed| listed == name.as_str())
+}
+
+/// Header names the `Connection` header declares hop-by-hop.
+pub fn connection_listed(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// Credential headers of Anthropic and OpenAI clients.
+const AGENT_CREDENTIALS: [HeaderName; 2] =
+    [header::AUTHORIZATION, HeaderName::from_static("x-api-key")];
+
+/// The headers to send upstream for `route`.
+///
+/// To Anthropic and OpenAI the agent's own credentials pass through. To MiniMax they are removed
+/// and MINIMAX_API_KEY is sent instead, so neither key ever reaches the other's upstream. The
+/// session secret is never forwarded anywhere.
+pub fn upstream_headers(
+    agent_headers: &HeaderMap,
+    route: &Route,
+    minimax_key: Option<&Secret>,
+    session_secret: &Secret,
+) -> HeaderMap {
+    let listed = connection_listed(agent_headers);
+    let mut headers = HeaderMap::with_capacity(agent_headers.len() + 1);
+    for (name, value) in agent_headers {
+        if is_hop_by_hop(name, &listed) {
+            continue;
+        }
+        if AGENT_CREDENTIALS.contains(name)
+            && (route.provider == Provider::MiniMax || carries_secret(value, session_secret))
+        {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    // The tap must read usage from the response, so ask for it uncompressed; the bytes are still
+    // relayed to the agent exactly as the upstream sends them.
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+    if route.provider == Provider::MiniMax
+        && let Some(key) = minimax_key
+        && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+    {
+        value.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    headers
+}
+
+fn carries_secret(value: &HeaderValue, secret: &Secret) -> bool {
+    value.to_str().is_ok_and(|text| {
+        let token = text.strip_prefix("Bearer ").unwrap_or(text);
+        token == secret.expose()
+    })
+}
+
+/// Why an upstream request produced no response.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// Could not connect (refused, DNS, TLS) before the connect timeout.
+    #[error("could not connect to {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The connection attempt timed out.
+    #[error("timed out connecting to {url}")]
+    Timeout {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+/// Sends the request upstream and returns as soon as the response headers arrive.
+pub async fn send(
+    client: &reqwest::Client,
+    method: hyper::Method,
+    route: &Route,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<reqwest::Response, ForwardError> {
+    let result = client
+        .request(method, &route.url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await;
+    result.map_err(|source| {
+        let url = route.url.clone();
+        if source.is_timeout() {
+            ForwardError::Timeout { url, source }
+        } else {
+            ForwardError::Unreachable { url, source }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::route::Family;
+
+    #[test]
+    fn splicing_changes_only_the_model_bytes() {
+        let body = br#"{"z":1, "model" : "minimax\/MiniMax-M3","messages":[{"model":"inner"}],"a":"\u00e9"}"#;
+        let field = find_model(body).unwrap();
+        assert_eq!(field.name, "minimax/MiniMax-M3");
+        let spliced = splice_model(body, &field, "MiniMax-M3");
+        assert_eq!(
+            &spliced[..],
+            br#"{"z":1, "model" : "MiniMax-M3","messages":[{"model":"inner"}],"a":"\u00e9"}"#
+        );
+    }
+
+    #[test]
+    fn bodies_without_a_usable_model_are_left_alone() {
+        for body in [
+            &b"not json"[..],
+            b"{}",
+            br#"{"model":42}"#,
+            br#"{"model":"a","model":"b"}"#,
+            b"",
+            br#"{"model":"x""#,
+        ] {
+            assert_eq!(find_model(body), None, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    fn route(provider: Provider) -> Route {
+        Route {
+            provider,
+            family: Family::Anthropic,
+            url: "http://up.test/v1/messages".into(),
+            model_rewrite: None,
+        }
+    }
+
+    fn agent_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", HeaderValue::from_static("sk-ant-agent"));
+        headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+        headers.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-trace"),
+        );
+        headers.insert("x-trace", HeaderValue::from_static("1"));
+        headers.insert("host", HeaderValue::from_static("127.0.0.1:1234"));
+        headers.insert("content-length", HeaderValue::from_static("10"));
+        headers.insert("accept-encoding", HeaderValue::from_static("gzip, br"));
+        headers
+    }
+
+    #[test]
+    fn anthropic_gets_the_agents_key_and_never_the_minimax_key() {
+        let minimax = Secret::new("mm-key");
+        let secret = Secret::new("session");
+        let headers = upstream_headers(
+            &agent_headers(),
+            &route(Provider::Anthropic),
+            Some(&minimax),
+            &secret,
+        );
+        assert_eq!(headers["x-api-key"], "sk-ant-agent");
+        assert_eq!(headers["anthropic-version"], "2023-06-01");
+        assert!(headers.get(header::AUTHORIZATION).is_none());
+        for dropped in ["connection", "x-trace", "host", "content-length"] {
+            assert!(headers.get(dropped).is_none(), "{dropped}");
+        }
+        assert_eq!(headers["accept-encoding"], "identity");
+    }
+
+    #[test]
+    fn minimax_gets_only_the_minimax_key() {
+        let minimax = Secret::new("mm-key");
+        let secret = Secret::new("session");
+        let mut agent = agent_headers();
+        agent.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer sk-openai"),
+        );
+        let headers = upstream_headers(&agent, &route(Provider::MiniMax), Some(&minimax), &secret);
+        assert_eq!(headers[header::AUTHORIZATION], "Bearer mm-key");
+        assert!(headers.get("x-api-key").is_none());
+        assert_eq!(headers.get_all(header::AUTHORIZATION).iter().count(), 1);
+    }
+
+    #[test]
+    fn the_session_secret_is_never_forwarded() {
+        let secret = Secret::new("session");
+        let mut agent = HeaderMap::new();
+        agent.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer session"),
+        );
+        let headers = upstream_headers(&agent, &route(Provider::Anthropic), None, &secret);
+        assert!(headers.get(header::AUTHORIZATION).is_none());
+    }
+}

@@ -1,0 +1,18 @@
+//! The in-process HTTP proxy: `server` accepts and checks the session prefix, `route` picks the
+//! upstream, `forward` sends the request, `stream` relays the response while tapping usage, and
+//! `reply` writes the errors the proxy itself answers with. The proxy never prints.
+
+pub mod forward;
+pub mod reply;
+pub mod route;
+pub mod server;
+pub mod stream;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+
+/// Errors a response body can end with (an upstream that broke mid-stream).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body type of every response the proxy returns.
+pub type ProxyBody = BoxBody<Bytes, BoxError>;

@@ -1,0 +1,268 @@
+//! The proxy's socket: binds 127.0.0.1 on a random port, mints the session secret, serves each
+//! connection, and shuts down gracefully. A request whose path does not start with the session
+//! prefix gets 404 and is never forwarded, so other local processes cannot spend the user's keys.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::route::{self, Family, Provider, Upstreams};
+use super::stream::{self, Tap};
+use super::{ProxyBody, forward, reply};
+use crate::env::{self, Secret};
+use crate::usage::ledger::{Ledger, RequestRecord};
+
+/// Request bodies above this size are refused: the proxy reads the whole body to route it.
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// How long to wait for a TCP/TLS connection to an upstream.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight responses after the agent has exited.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Everything a request handler needs; shared by all connections.
+#[derive(Debug)]
+pub struct State {
+    prefix: String,
+    secret: Secret,
+    upstreams: Upstreams,
+    default_family: Family,
+    client: reqwest::Client,
+    ledger: Arc<Ledger>,
+    taps_alive: mpsc::Sender<()>,
+}
+
+/// A running proxy; call `shutdown` once the agent has exited.
+#[derive(Debug)]
+pub struct Proxy {
+    /// The base URL handed to the agent: `http://127.0.0.1:PORT/s/<secret>`.
+    pub base_url: Secret,
+    /// The session secret alone (for agents that take it as a token).
+    pub secret: Secret,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+    taps_done: mpsc::Receiver<()>,
+}
+
+impl Proxy {
+    /// Binds and starts serving; the proxy accepts connections before this returns.
+    pub async fn start(
+        upstreams: Upstreams,
+        default_family: Family,
+        ledger: Arc<Ledger>,
+    ) -> anyhow::Result<Proxy> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .context("could not bind the proxy to 127.0.0.1")?;
+        let addr = listener
+            .local_addr()
+            .context("could not read the proxy's address")?;
+        let secret = new_secret()?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .context("could not build the HTTP client")?;
+        let (taps_alive, taps_done) = mpsc::channel(1);
+        let state = Arc::new(State {
+            prefix: format!("/s/{}", secret.expose()),
+            secret: secret.clone(),
+            upstreams,
+            default_family,
+            client,
+            ledger,
+            taps_alive,
+        });
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(listener, state, stopped));
+        Ok(Proxy {
+            base_url: Secret::new(format!("http://{addr}/s/{}", secret.expose())),
+            secret,
+            stop,
+            task,
+            taps_done,
+        })
+    }
+
+    /// Stops accepting, lets in-flight responses finish (bounded), and waits until every tap has
+    /// recorded its request in the ledger.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        let mut taps_done = self.taps_done;
+        // Taps still held by abandoned connections end when those are dropped; bound the wait.
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, taps_done.recv()).await;
+    }
+}
+
+/// 128 random bits, hex-encoded.
+fn new_secret() -> anyhow::Result<Secret> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("no randomness for the session secret: {error}"))?;
+    Ok(Secret::new(
+        bytes
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>(),
+    ))
+}
+
+async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((tcp, _)) = accepted else { continue };
+                let _ = tcp.set_nodelay(true);
+                let state = state.clone();
+                let service = service_fn(move |request| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle(&state, request).await) }
+                });
+                let connection = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut stopped => break,
+        }
+    }
+    drop(listener);
+    // Drop the state's own tap token so `taps_done` closes when the last tap finishes.
+    drop(state);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+}
+
+/// Handles one request: check the session prefix, route, forward, relay.
+pub async fn handle(state: &State, request: Request<Incoming>) -> Response<ProxyBody> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let Some(rest) = path
+        .strip_prefix(&state.prefix)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+    else {
+        // Claude Code probes the server with HEAD before it starts; nothing is forwarded.
+        if parts.method == Method::HEAD && path == "/" {
+            return reply::empty(StatusCode::OK);
+        }
+        return reply::empty(StatusCode::NOT_FOUND);
+    };
+    if parts.method == Method::HEAD && (rest.is_empty() || rest == "/") {
+        return reply::empty(StatusCode::OK);
+    }
+    let path_and_query = match parts.uri.query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let family = route::family_for(&path_and_query, state.default_family);
+
+    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            let too_large = error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            let (status, message) = if too_large {
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("headroom: request body over {MAX_REQUEST_BYTES} bytes"),
+                )
+            } else {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("headroom: could not read the request body: {error}"),
+                )
+            };
+            return reply::error(family, status, &message);
+        }
+    };
+
+    let model = forward::find_model(&body);
+    let route = route::route_for(
+        &path_and_query,
+        model.as_ref().map(|field| field.name.as_str()),
+        state.default_family,
+        &state.upstreams,
+    );
+    let forwarded_model = route
+        .model_rewrite
+        .clone()
+        .or_else(|| model.as_ref().map(|field| field.name.clone()));
+    let upstream_host = host_of(&route.url);
+    let fail = |status: StatusCode, message: &str| {
+        state.ledger.record(RequestRecord {
+            provider: route.provider.id(),
+            model: forwarded_model
+                .clone()
+                .unwrap_or_else(|| "(unknown)".into()),
+            upstream: upstream_host.clone(),
+            status: status.as_u16(),
+            usage: None,
+            latency: started.elapsed(),
+        });
+        reply::error(route.family, status, message)
+    };
+
+    if route.provider == Provider::MiniMax && state.upstreams.minimax_key.is_none() {
+        return fail(
+            StatusCode::UNAUTHORIZED,
+            &format!(
+                "headroom: {} is not set; it is needed for MiniMax model {:?}. Set it and restart headroom.",
+                env::MINIMAX_API_KEY,
+                forwarded_model.as_deref().unwrap_or_default()
+            ),
+        );
+    }
+    let body: Bytes = match (&model, &route.model_rewrite) {
+        (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
+        _ => body,
+    };
+    let headers = forward::upstream_headers(
+        &parts.headers,
+        &route,
+        state.upstreams.minimax_key.as_ref(),
+        &state.secret,
+    );
+    match forward::send(&state.client, parts.method, &route, headers, body).await {
+        Ok(upstream) => stream::relay(
+            upstream,
+            Tap {
+                ledger: state.ledger.clone(),
+                provider: route.provider,
+                family: route.family,
+                model: forwarded_model.clone(),
+                upstream: upstream_host.clone(),
+                started,
+                alive: state.taps_alive.clone(),
+            },
+        ),
+        Err(error @ forward::ForwardError::Timeout { .. }) => {
+            fail(StatusCode::GATEWAY_TIMEOUT, &format!("headroom: {error}"))
+        }
+        Err(error) => fail(
+            StatusCode::BAD_GATEWAY,
+            &format!("headroom: {:#}", anyhow::Error::new(error)),
+        ),
+    }
+}
+
+/// The host (and port) of a URL, for log lines.
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+}

@@ -1,0 +1,47 @@
+//! Token usage: what one response reports (`Usage`), how it is read from the wire (`sse`,
+//! `extract`), and where it adds up (`ledger`).
+
+pub mod extract;
+pub mod ledger;
+pub mod sse;
+
+use serde::{Deserialize, Serialize};
+
+/// Tokens of one request (or a sum of requests), split the way providers bill them.
+///
+/// `input_tokens` counts only fresh input: cache reads and cache writes are separate, so the four
+/// input fields add up to the whole prompt.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens neither read from nor written to the cache.
+    pub input_tokens: u64,
+    /// Generated tokens (reasoning included).
+    pub output_tokens: u64,
+    /// Prompt tokens served from the cache.
+    pub cache_read_tokens: u64,
+    /// Prompt tokens written to the 5-minute cache.
+    pub cache_write_5m_tokens: u64,
+    /// Prompt tokens written to the 1-hour cache.
+    pub cache_write_1h_tokens: u64,
+}
+
+impl Usage {
+    /// All cache writes, whatever their lifetime.
+    pub fn cache_write_tokens(&self) -> u64 {
+        self.cache_write_5m_tokens + self.cache_write_1h_tokens
+    }
+
+    /// The whole prompt: fresh input, cache reads and cache writes.
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input_tokens + self.cache_read_tokens + self.cache_write_tokens()
+    }
+
+    /// Adds another request's usage to this one.
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_5m_tokens += other.cache_write_5m_tokens;
+        self.cache_write_1h_tokens += other.cache_write_1h_tokens;
+    }
+}

@@ -1,0 +1,165 @@
+//! Codex CLI: its binary, how to install it, and the `-c` overrides that point it at the proxy.
+//! headroom never edits `~/.codex/config.toml`; overrides go before the user's own arguments.
+
+use super::Session;
+use super::child::Launch;
+use crate::env;
+use crate::proxy::route::{is_minimax_model, upstream_model_name};
+
+/// The executable looked up on PATH.
+pub const PROGRAM: &str = "codex";
+/// How to install it.
+pub const INSTALL: &str = "npm install -g @openai/codex";
+/// The provider name headroom registers with Codex.
+const PROVIDER: &str = "headroom";
+
+/// The command for Codex on this session.
+pub fn launch(
+    session: &Session,
+    model: Option<&str>,
+    user_args: &[String],
+    has_openai_key: bool,
+) -> Launch {
+    let minimax = model.is_some_and(is_minimax_model);
+    let mut overrides = vec![
+        format!("model_provider=\"{PROVIDER}\""),
+        format!("model_providers.{PROVIDER}.name=\"{PROVIDER}\""),
+        format!(
+            "model_providers.{PROVIDER}.base_url=\"{}/v1\"",
+            session.base_url.expose()
+        ),
+        format!("model_providers.{PROVIDER}.wire_api=\"responses\""),
+    ];
+    let mut launch = Launch::new(session.program.clone(), Vec::new());
+    if minimax {
+        // Codex sends this token as its bearer; the proxy drops it and sends MINIMAX_API_KEY.
+        launch.set(env::HEADROOM_SESSION_TOKEN, session.secret.expose());
+        overrides.push(format!(
+            "model_providers.{PROVIDER}.env_key=\"{}\"",
+            env::HEADROOM_SESSION_TOKEN
+        ));
+    } else if has_openai_key {
+        overrides.push(format!(
+            "model_providers.{PROVIDER}.env_key=\"{}\"",
+            env::OPENAI_API_KEY
+        ));
+    } else {
+        overrides.push(format!(
+            "model_providers.{PROVIDER}.requires_openai_auth=true"
+        ));
+    }
+    if let Some(window) = model.and_then(minimax_context_window) {
+        overrides.push(format!("model_context_window={window}"));
+    }
+    for value in overrides {
+        launch.args.push("-c".into());
+        launch.args.push(value);
+    }
+    if let Some(model) = model {
+        launch.args.push("-m".into());
+        launch.args.push(model.to_owned());
+    }
+    launch.args.extend(user_args.iter().cloned());
+    launch
+}
+
+/// What Codex cannot know about a MiniMax model: its usable context window.
+///
+/// MiniMax-M3 takes 1M tokens but bills input above 512K at twice the rate, and MiniMax's own Codex
+/// guide sets `model_context_window = 512000`; other MiniMax models use the price data's window.
+fn minimax_context_window(model: &str) -> Option<u64> {
+    if !is_minimax_model(model) {
+        return None;
+    }
+    let name = upstream_model_name(model);
+    if name.eq_ignore_ascii_case("MiniMax-M3") {
+        return Some(512_000);
+    }
+    genai_prices::Calculator::bundled()
+        .find_provider(Some("minimax"), None)
+        .ok()
+        .flatten()?
+        .models()
+        .find(|info| info.id().eq_ignore_ascii_case(name))?
+        .context_window()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Secret;
+
+    fn session() -> Session {
+        Session {
+            program: "codex".into(),
+            base_url: Secret::new("http://127.0.0.1:9/s/abc"),
+            secret: Secret::new("abc"),
+        }
+    }
+
+    #[test]
+    fn overrides_come_before_the_users_arguments() {
+        let launch = launch(
+            &session(),
+            None,
+            &["exec".into(), "-c".into(), "x=1".into()],
+            true,
+        );
+        assert_eq!(
+            launch.args,
+            [
+                "-c",
+                "model_provider=\"headroom\"",
+                "-c",
+                "model_providers.headroom.name=\"headroom\"",
+                "-c",
+                "model_providers.headroom.base_url=\"http://127.0.0.1:9/s/abc/v1\"",
+                "-c",
+                "model_providers.headroom.wire_api=\"responses\"",
+                "-c",
+                "model_providers.headroom.env_key=\"OPENAI_API_KEY\"",
+                "exec",
+                "-c",
+                "x=1",
+            ]
+        );
+    }
+
+    #[test]
+    fn without_an_openai_key_codex_uses_its_own_login() {
+        let launch = launch(&session(), None, &[], false);
+        assert!(
+            launch
+                .args
+                .contains(&"model_providers.headroom.requires_openai_auth=true".to_string())
+        );
+        assert!(!launch.args.iter().any(|arg| arg.contains("env_key")));
+    }
+
+    #[test]
+    fn minimax_model_uses_the_session_token_and_its_context_window() {
+        let launch = launch(
+            &session(),
+            Some("minimax/MiniMax-M3"),
+            &["exec".into()],
+            true,
+        );
+        assert!(
+            launch.args.contains(
+                &"model_providers.headroom.env_key=\"HEADROOM_SESSION_TOKEN\"".to_string()
+            )
+        );
+        assert!(
+            launch
+                .args
+                .contains(&"model_context_window=512000".to_string())
+        );
+        assert_eq!(
+            launch.args[launch.args.len() - 3..],
+            ["-m", "minimax/MiniMax-M3", "exec"]
+        );
+        assert_eq!(launch.env_value(env::HEADROOM_SESSION_TOKEN), Some("abc"));
+        assert_eq!(minimax_context_window("MiniMax-M2.7"), Some(204_800));
+        assert_eq!(minimax_context_window("gpt-6.1-sol"), None);
+    }
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real `headroom` binary, a stub agent it launches, and mock upstreams on
+//! 127.0.0.1:0. One binary, one module per behaviour family.
+
+mod support;
+
+/// Usage, cost, the table and the JSON summary.
+mod accounting;
+/// Flags, help, completions, man page, and errors before anything runs.
+mod cli;
+/// Which upstream gets each request, and whose key goes with it.
+mod routing;
+/// Responses relayed byte for byte while they arrive.
+mod streaming;
+/// Launching the agent: env and argv injection, exit codes, signals.
+mod wrap;

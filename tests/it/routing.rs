@@ -1,0 +1,216 @@
+use serde_json::json;
+
+use crate::support::{Dir, MockUpstream, Reply, wrap_stub};
+
+const ANTHROPIC_OK: &str = r#"{"id":"msg_1","type":"message","model":"claude-opus-5-5","content":[],"usage":{"input_tokens":10,"output_tokens":2}}"#;
+const MINIMAX_OK: &str = r#"{"id":"msg_2","type":"message","model":"MiniMax-M3","content":[],"usage":{"input_tokens":10,"output_tokens":2}}"#;
+
+fn messages(model: &str) -> serde_json::Value {
+    json!({"path": "/v1/messages?beta=true", "body": {"model": model, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}})
+}
+
+#[test]
+fn minimax_key_never_reaches_anthropic_and_anthropic_key_never_reaches_minimax() {
+    let anthropic = MockUpstream::start("", |_| Reply::Json(200, ANTHROPIC_OK.into()));
+    let minimax = MockUpstream::start("/anthropic", |_| Reply::Json(200, MINIMAX_OK.into()));
+    let dir = Dir::new();
+    let plan = json!({"requests": [messages("minimax/MiniMax-M3"), messages("claude-opus-5-5")]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &anthropic.url)
+        .env("MINIMAX_TARGET_API_URL", &minimax.url)
+        .env("MINIMAX_API_KEY", "mm-secret-key")
+        .env("ANTHROPIC_API_KEY", "sk-ant-user-key")
+        .assert()
+        .success();
+
+    let to_minimax = minimax.requests();
+    assert_eq!(
+        to_minimax.len(),
+        1,
+        "exactly the MiniMax request reaches MiniMax"
+    );
+    let request = &to_minimax[0];
+    assert_eq!(request.path_and_query, "/anthropic/v1/messages?beta=true");
+    assert_eq!(request.json()["model"], "MiniMax-M3");
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer mm-secret-key")
+    );
+    assert!(
+        !request.everything().contains("sk-ant-user-key"),
+        "{request:?}"
+    );
+    assert_eq!(request.header("x-api-key"), None);
+
+    let to_anthropic = anthropic.requests();
+    assert_eq!(
+        to_anthropic.len(),
+        1,
+        "exactly the Claude request reaches Anthropic"
+    );
+    let request = &to_anthropic[0];
+    assert_eq!(request.path_and_query, "/v1/messages?beta=true");
+    assert_eq!(request.header("x-api-key"), Some("sk-ant-user-key"));
+    assert!(
+        !request.everything().contains("mm-secret-key"),
+        "{request:?}"
+    );
+    assert_eq!(request.json()["model"], "claude-opus-5-5");
+}
+
+#[test]
+fn model_splice_keeps_every_other_byte() {
+    let minimax = MockUpstream::start("/anthropic", |_| Reply::Json(200, MINIMAX_OK.into()));
+    let dir = Dir::new();
+    let raw = r#"{"z_first":true,  "model":"minimax/MiniMax-M3", "messages":[{"role":"user","content":"caf\u00e9 \"q\""}],"max_tokens":5}"#;
+    let plan = json!({"requests": [{"path": "/v1/messages", "body_raw": raw}]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("MINIMAX_TARGET_API_URL", &minimax.url)
+        .env("MINIMAX_API_KEY", "mm")
+        .assert()
+        .success();
+    let expected = raw.replace("minimax/MiniMax-M3", "MiniMax-M3");
+    assert_eq!(
+        String::from_utf8(minimax.requests()[0].body.clone()).unwrap(),
+        expected
+    );
+}
+
+#[test]
+fn codex_on_minimax_reaches_the_openai_compatible_endpoint_without_the_openai_key() {
+    let openai = MockUpstream::start("/v1", |_| Reply::Json(500, "{}".into()));
+    let minimax = MockUpstream::start("/v1", |_| {
+        Reply::Json(
+            200,
+            r#"{"model":"MiniMax-M3","usage":{"input_tokens":7,"output_tokens":3}}"#.into(),
+        )
+    });
+    let dir = Dir::new();
+    let plan = json!({"requests": [{"path": "/responses", "body": {"model": "minimax/MiniMax-M3", "input": "hi", "stream": false}}]});
+    wrap_stub(&dir, "codex", &plan, &["--model", "minimax/MiniMax-M3"])
+        .env("OPENAI_TARGET_API_URL", &openai.url)
+        .env("MINIMAX_OPENAI_TARGET_API_URL", &minimax.url)
+        .env("MINIMAX_API_KEY", "mm-secret-key")
+        .env("OPENAI_API_KEY", "sk-openai-user-key")
+        .assert()
+        .success();
+    assert!(openai.requests().is_empty());
+    let requests = minimax.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path_and_query, "/v1/responses");
+    assert_eq!(requests[0].json()["model"], "MiniMax-M3");
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Bearer mm-secret-key")
+    );
+    assert!(!requests[0].everything().contains("sk-openai-user-key"));
+}
+
+#[test]
+fn openai_routes_keep_the_agents_key() {
+    let openai = MockUpstream::start("/v1", |_| {
+        Reply::Json(
+            200,
+            r#"{"model":"gpt-6.1-sol","usage":{"prompt_tokens":5,"completion_tokens":1}}"#.into(),
+        )
+    });
+    let dir = Dir::new();
+    let plan = json!({"requests": [
+        {"path": "/chat/completions", "body": {"model": "gpt-6.1-sol", "messages": []}},
+        {"path": "/models", "method": "GET", "body_raw": ""},
+    ]});
+    wrap_stub(&dir, "codex", &plan, &[])
+        .env("OPENAI_TARGET_API_URL", &openai.url)
+        .env("MINIMAX_API_KEY", "mm-secret-key")
+        .env("OPENAI_API_KEY", "sk-openai-user-key")
+        .assert()
+        .success();
+    let requests = openai.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].path_and_query, "/v1/chat/completions");
+    assert_eq!(requests[1].path_and_query, "/v1/models");
+    for request in &requests {
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer sk-openai-user-key")
+        );
+        assert!(!request.everything().contains("mm-secret-key"));
+    }
+}
+
+#[test]
+fn minimax_model_without_key_gets_a_provider_shaped_401() {
+    let minimax = MockUpstream::start("/anthropic", |_| Reply::Json(200, MINIMAX_OK.into()));
+    let dir = Dir::new();
+    let plan = json!({"requests": [messages("MiniMax-M2.7")]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("MINIMAX_TARGET_API_URL", &minimax.url)
+        .assert()
+        .success();
+    assert!(minimax.requests().is_empty());
+    let stub = dir.read_json("stub.json");
+    let response = &stub["responses"][0];
+    assert_eq!(response["status"], 401);
+    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["type"], "error");
+    assert_eq!(body["error"]["type"], "authentication_error");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MINIMAX_API_KEY")
+    );
+}
+
+#[test]
+fn requests_outside_the_session_prefix_get_404_and_are_never_forwarded() {
+    let anthropic = MockUpstream::start("", |_| Reply::Json(200, ANTHROPIC_OK.into()));
+    let dir = Dir::new();
+    let body = json!({"model": "claude-opus-5-5"});
+    let plan = json!({"requests": [
+        {"path": "/v1/messages", "raw_path": true, "body": body},
+        {"path": "/s/00000000000000000000000000000000/v1/messages", "raw_path": true, "body": body},
+        {"path": "/", "raw_path": true, "method": "HEAD", "body_raw": ""},
+    ]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &anthropic.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let stub = dir.read_json("stub.json");
+    assert_eq!(stub["responses"][0]["status"], 404);
+    assert_eq!(stub["responses"][1]["status"], 404);
+    assert_eq!(stub["responses"][2]["status"], 200);
+    assert!(anthropic.requests().is_empty());
+    let base = stub["base"].as_str().unwrap();
+    let secret = base.rsplit('/').next().unwrap();
+    assert_eq!(secret.len(), 32, "128-bit hex secret in {base}");
+}
+
+#[test]
+fn dead_upstream_gets_a_502_naming_the_url_and_counts_as_failed() {
+    // Bind and drop a listener so the port is (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = Dir::new();
+    let plan = json!({"requests": [messages("claude-opus-5-5")]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let stub = dir.read_json("stub.json");
+    let response = &stub["responses"][0];
+    assert_eq!(response["status"], 502);
+    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains(&url),
+        "{body}"
+    );
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["totals"]["failed_requests"], 1);
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""A stand-in for Claude Code / Codex in tests: finds the proxy the way the real agent does
+(ANTHROPIC_BASE_URL, or Codex's `-c model_providers.headroom.*` overrides), sends the requests of
+the plan in $STUB_PLAN with the credentials the real agent would send, and writes what it saw to
+$STUB_OUT. Exits with the plan's exit code."""
+import http.client
+import json
+import os
+import sys
+import urllib.parse
+
+plan = json.load(open(os.environ["STUB_PLAN"]))
+argv = sys.argv[1:]
+
+overrides = {}
+for i, arg in enumerate(argv):
+    if arg == "-c" and i + 1 < len(argv) and "=" in argv[i + 1]:
+        key, value = argv[i + 1].split("=", 1)
+        overrides[key] = value.strip('"')
+
+if "model_providers.headroom.base_url" in overrides:  # Codex
+    base = overrides["model_providers.headroom.base_url"]
+    auth = {}
+    key_var = overrides.get("model_providers.headroom.env_key")
+    if key_var and os.environ.get(key_var):
+        auth["Authorization"] = "Bearer " + os.environ[key_var]
+else:  # Claude Code
+    base = os.environ["ANTHROPIC_BASE_URL"]
+    auth = {}
+    if os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+        auth["Authorization"] = "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"]
+    elif os.environ.get("ANTHROPIC_API_KEY"):
+        auth["x-api-key"] = os.environ["ANTHROPIC_API_KEY"]
+
+parsed = urllib.parse.urlsplit(base)
+out = {"argv": argv, "env": {k: os.environ.get(k) for k in plan.get("env_dump", [])}, "base": base, "responses": []}
+for request in plan.get("requests", []):
+    path = request["path"]
+    if request.get("raw_path"):
+        full_path = path
+    else:
+        full_path = parsed.path.rstrip("/") + path
+    body = request.get("body_raw")
+    if body is None:
+        body = json.dumps(request["body"])
+    headers = dict(auth)
+    headers.update(request.get("headers", {}))
+    headers.setdefault("content-type", "application/json")
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    conn.request(request.get("method", "POST"), full_path, body=body.encode(), headers=headers)
+    resp = conn.getresponse()
+    gate = request.get("gate")
+    data = b""
+    if gate:
+        # Read up to the end of the first SSE event, then tell the upstream we got it.
+        while b"\n\n" not in data:
+            chunk = resp.read1(65536)
+            if not chunk:
+                break
+            data += chunk
+        open(gate, "w").write("first event received\n")
+    data += resp.read()
+    out["responses"].append({
+        "status": resp.status,
+        "headers": {k.lower(): v for k, v in resp.getheaders()},
+        "body": data.decode("utf-8", "replace"),
+    })
+    conn.close()
+
+json.dump(out, open(os.environ["STUB_OUT"], "w"))
+sys.exit(plan.get("exit_code", 0))
