@@ -1,1 +1,238 @@
-use crate::support;
+use serde_json::{Value, json};
+
+use crate::support::{Dir, MockUpstream, Reply, summary_row, wrap_stub};
+
+fn sse(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            format!(
+                "event: {}\ndata: {event}\n\n",
+                event["type"].as_str().unwrap_or("message")
+            )
+        })
+        .collect()
+}
+
+fn assert_usd(value: &Value, expected: f64) {
+    let actual = value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"));
+    assert!((actual - expected).abs() < 1e-9, "{actual} != {expected}");
+}
+
+#[test]
+fn anthropic_cache_reads_and_writes_are_priced_at_their_own_rates() {
+    let upstream = MockUpstream::start("", |_| Reply::Sse {
+        chunks: sse(&[
+            json!({"type":"message_start","message":{"model":"claude-opus-5-5","usage":{"input_tokens":100,"cache_read_input_tokens":20000,"cache_creation_input_tokens":3000,"cache_creation":{"ephemeral_5m_input_tokens":2000,"ephemeral_1h_input_tokens":1000},"output_tokens":1}}}),
+            json!({"type":"message_delta","delta":{},"usage":{"output_tokens":400}}),
+        ]),
+        gate: None,
+    });
+    let dir = Dir::new();
+    let body =
+        json!({"path": "/v1/messages", "body": {"model": "claude-opus-5-5", "stream": true}});
+    let plan = json!({"requests": [body, body]});
+    let assert = wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "claude-opus-5-5");
+    assert_eq!(row["provider"], "anthropic");
+    assert_eq!(row["requests"], 2);
+    assert_eq!(row["input_tokens"], 200);
+    assert_eq!(row["output_tokens"], 800);
+    assert_eq!(row["cache_read_tokens"], 40000);
+    assert_eq!(row["cache_write_5m_tokens"], 4000);
+    assert_eq!(row["cache_write_1h_tokens"], 2000);
+    // claude-opus-5-5: $4 input, $20 output, $0.20 cache read, $5 5-minute and $8 1-hour writes per
+    // MTok (https://platform.claude.com/docs/en/about-claude/pricing).
+    let per_request =
+        100.0 * 4e-6 + 400.0 * 20e-6 + 20000.0 * 0.2e-6 + 2000.0 * 5e-6 + 1000.0 * 8e-6;
+    assert_usd(&row["cost_usd"], 2.0 * per_request);
+    assert_usd(&summary["totals"]["cost_usd"], 2.0 * per_request);
+    assert_eq!(summary["totals"]["cost_incomplete"], false);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("| anthropic | claude-opus-5-5 |"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("$0.06"), "{stderr}");
+}
+
+#[test]
+fn minimax_usage_only_in_message_delta_is_counted() {
+    let upstream = MockUpstream::start("/anthropic", |_| Reply::Sse {
+        chunks: sse(&[
+            json!({"type":"message_start","message":{"model":"MiniMax-M2.7","usage":{"input_tokens":0,"output_tokens":0}}}),
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ok"}}),
+            json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":1500,"output_tokens":80}}),
+        ]),
+        gate: None,
+    });
+    let dir = Dir::new();
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "minimax/MiniMax-M2.7", "stream": true}}]});
+    wrap_stub(&dir, "claude", &plan, &["--model", "minimax/MiniMax-M2.7"])
+        .env("MINIMAX_TARGET_API_URL", &upstream.url)
+        .env("MINIMAX_API_KEY", "mm")
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "MiniMax-M2.7");
+    assert_eq!(row["provider"], "minimax");
+    assert_eq!(row["input_tokens"], 1500);
+    assert_eq!(row["output_tokens"], 80);
+    // MiniMax-M2.7: $0.30 input, $1.20 output per MTok (https://platform.minimax.io/docs/guides/pricing-paygo).
+    assert_usd(&row["cost_usd"], 1500.0 * 0.3e-6 + 80.0 * 1.2e-6);
+}
+
+#[test]
+fn responses_and_chat_completions_usage_with_cached_input() {
+    let upstream = MockUpstream::start("/v1", |request| {
+        if request.path_and_query.ends_with("/responses") {
+            Reply::Sse {
+                chunks: sse(&[
+                    json!({"type":"response.created","response":{"model":"gpt-6.1-sol","usage":null}}),
+                    json!({"type":"response.completed","response":{"model":"gpt-6.1-sol","usage":{"input_tokens":10000,"input_tokens_details":{"cached_tokens":8000},"output_tokens":300}}}),
+                ]),
+                gate: None,
+            }
+        } else {
+            Reply::Json(
+                200,
+                json!({"model":"gpt-6.1-sol","usage":{"prompt_tokens":1000,"completion_tokens":20,"prompt_tokens_details":{"cached_tokens":0}}}).to_string(),
+            )
+        }
+    });
+    let dir = Dir::new();
+    let plan = json!({"requests": [
+        {"path": "/responses", "body": {"model": "gpt-6.1-sol", "stream": true}},
+        {"path": "/chat/completions", "body": {"model": "gpt-6.1-sol"}},
+    ]});
+    wrap_stub(&dir, "codex", &plan, &[])
+        .env("OPENAI_TARGET_API_URL", &upstream.url)
+        .env("OPENAI_API_KEY", "sk")
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "gpt-6.1-sol");
+    assert_eq!(row["requests"], 2);
+    assert_eq!(row["input_tokens"], 2000 + 1000);
+    assert_eq!(row["cache_read_tokens"], 8000);
+    assert_eq!(row["output_tokens"], 320);
+    // gpt-6.1-sol: $2 input, $0.10 cached input, $10 output per MTok below 272K
+    // (https://developers.openai.com/api/docs/pricing).
+    assert_usd(
+        &row["cost_usd"],
+        3000.0 * 2e-6 + 8000.0 * 0.1e-6 + 320.0 * 10e-6,
+    );
+}
+
+#[test]
+fn unknown_model_cost_is_null_and_question_mark_never_zero() {
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(
+            200,
+            json!({"model":"claude-private-7","usage":{"input_tokens":10,"output_tokens":5}})
+                .to_string(),
+        )
+    });
+    let dir = Dir::new();
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-private-7"}}]});
+    let assert = wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk-ant-secret-value")
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "claude-private-7");
+    assert_eq!(row["requests"], 1);
+    assert!(row["cost_usd"].is_null(), "{row}");
+    assert_eq!(summary["totals"]["cost_incomplete"], true);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("claude-private-7"))
+        .unwrap();
+    assert!(line.contains(" ? |"), "{line}");
+    assert!(!line.contains("$0.00 |          $0.00"), "{line}");
+}
+
+#[test]
+fn summary_is_versioned_and_free_of_secrets() {
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(
+            200,
+            json!({"model":"claude-opus-5-5","usage":{"input_tokens":10,"output_tokens":5}})
+                .to_string(),
+        )
+    });
+    let dir = Dir::new();
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}], "exit_code": 3});
+    wrap_stub(&dir, "claude", &plan, &["--", "-p", "sk-ant-secret-value"])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk-ant-secret-value")
+        .env("MINIMAX_API_KEY", "mm-secret-value")
+        .assert()
+        .code(3);
+    let text = std::fs::read_to_string(dir.path("summary.json")).unwrap();
+    let stub = dir.read_json("stub.json");
+    let secret = stub["base"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for leaked in ["sk-ant-secret-value", "mm-secret-value", secret.as_str()] {
+        assert!(!text.contains(leaked), "summary contains {leaked}:\n{text}");
+    }
+    let summary: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["agent"], "claude");
+    assert_eq!(summary["exit_code"], 3);
+    assert_eq!(summary["headroom_version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        summary["price_source"]
+            .as_str()
+            .unwrap()
+            .contains("genai-prices")
+    );
+    assert!(
+        summary["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|arg| arg == "***")
+    );
+    assert!(summary["started_at"].as_str().unwrap().ends_with('Z'));
+    assert!(summary["ended_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(summary["totals"]["requests"], 1);
+    assert_eq!(summary["totals"]["failed_requests"], 0);
+}
+
+#[test]
+fn default_summary_goes_to_headroom_home_sessions() {
+    let dir = Dir::new();
+    let plan_path = dir.write("plan.json", &json!({"requests": []}).to_string());
+    crate::support::headroom()
+        .env("STUB_PLAN", plan_path)
+        .env("STUB_OUT", dir.path("stub.json"))
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["--quiet", "wrap", "claude", "--agent-bin"])
+        .arg(crate::support::stub_agent())
+        .assert()
+        .success();
+    let sessions: Vec<_> = std::fs::read_dir(dir.path("home/sessions"))
+        .unwrap()
+        .collect();
+    assert_eq!(sessions.len(), 1);
+    let path = sessions[0].as_ref().unwrap().path();
+    assert!(path.to_string_lossy().ends_with(".json"));
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["requests"], 0);
+}

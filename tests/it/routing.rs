@@ -129,6 +129,10 @@ fn openai_routes_keep_the_agents_key() {
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].path_and_query, "/v1/chat/completions");
     assert_eq!(requests[1].path_and_query, "/v1/models");
+    assert_eq!(
+        (requests[0].method.as_str(), requests[1].method.as_str()),
+        ("POST", "GET")
+    );
     for request in &requests {
         assert_eq!(
             request.header("authorization"),

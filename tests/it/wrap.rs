@@ -1,1 +1,201 @@
-use crate::support;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{Dir, headroom, stub_agent, wrap_stub};
+
+#[test]
+fn agent_args_after_double_dash_pass_verbatim_and_exit_code_passes_through() {
+    let dir = Dir::new();
+    let plan = json!({"exit_code": 42, "env_dump": ["ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL"]});
+    wrap_stub(
+        &dir,
+        "claude",
+        &plan,
+        &["--", "-p", "--model", "x", "--", "-v", "two words"],
+    )
+    .env("ANTHROPIC_API_KEY", "sk-user")
+    .assert()
+    .code(42);
+    let stub = dir.read_json("stub.json");
+    assert_eq!(
+        stub["argv"],
+        json!(["-p", "--model", "x", "--", "-v", "two words"])
+    );
+    let base = stub["env"]["ANTHROPIC_BASE_URL"].as_str().unwrap();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.contains("/s/"),
+        "{base}"
+    );
+    assert_eq!(stub["env"]["ANTHROPIC_API_KEY"], "sk-user");
+    assert!(stub["env"]["ANTHROPIC_MODEL"].is_null());
+}
+
+#[test]
+fn claude_on_minimax_gets_every_model_pinned_and_no_anthropic_key() {
+    let dir = Dir::new();
+    let vars = [
+        "ANTHROPIC_MODEL",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+        "ANTHROPIC_SMALL_FAST_MODEL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_BASE_URL",
+    ];
+    let plan = json!({"env_dump": vars});
+    wrap_stub(&dir, "claude", &plan, &["--model", "MiniMax-M3"])
+        .env("ANTHROPIC_API_KEY", "sk-user")
+        .env("MINIMAX_API_KEY", "mm")
+        .assert()
+        .success();
+    let env = &dir.read_json("stub.json")["env"];
+    for var in &vars[..5] {
+        assert_eq!(env[var], "MiniMax-M3", "{var}");
+    }
+    assert!(env["ANTHROPIC_API_KEY"].is_null());
+    let token = env["ANTHROPIC_AUTH_TOKEN"].as_str().unwrap();
+    assert!(env["ANTHROPIC_BASE_URL"].as_str().unwrap().ends_with(token));
+}
+
+#[test]
+fn codex_gets_provider_overrides_before_user_args() {
+    let dir = Dir::new();
+    let plan = json!({});
+    wrap_stub(
+        &dir,
+        "codex",
+        &plan,
+        &["--model", "gpt-6.1-sol", "--", "exec", "--json", "hi"],
+    )
+    .env("OPENAI_API_KEY", "sk-openai")
+    .assert()
+    .success();
+    let argv: Vec<String> =
+        serde_json::from_value(dir.read_json("stub.json")["argv"].clone()).unwrap();
+    let user = argv.iter().position(|arg| arg == "exec").unwrap();
+    assert_eq!(argv[user..], ["exec", "--json", "hi"]);
+    assert_eq!(argv[user - 2..user], ["-m", "gpt-6.1-sol"]);
+    assert!(argv.contains(&"model_provider=\"headroom\"".to_owned()));
+    assert!(argv.contains(&"model_providers.headroom.env_key=\"OPENAI_API_KEY\"".to_owned()));
+    assert!(argv.iter().any(|arg| {
+        arg.starts_with("model_providers.headroom.base_url=\"http://127.0.0.1:")
+            && arg.ends_with("/v1\"")
+    }));
+}
+
+fn write_script(dir: &Dir, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.write(name, &format!("#!/bin/sh\n{body}\n"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn wait_for(path: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn spawn_wrapped(dir: &Dir, agent: &std::path::Path) -> std::process::Child {
+    Command::new(assert_cmd::cargo::cargo_bin("headroom"))
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["--quiet", "wrap", "claude", "--agent-bin"])
+        .arg(agent)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &std::process::Child, signal: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+}
+
+#[test]
+fn sigterm_and_sighup_are_forwarded_and_the_agents_code_comes_back() {
+    for (sig, code) in [
+        (nix::sys::signal::Signal::SIGTERM, 7),
+        (nix::sys::signal::Signal::SIGHUP, 8),
+    ] {
+        let dir = Dir::new();
+        let ready = dir.path("ready");
+        let name = format!("{sig:?}");
+        let agent = write_script(
+            &dir,
+            "agent",
+            &format!(
+                "trap 'exit {code}' {}\necho > {}\nwhile true; do sleep 0.05; done",
+                &name[3..],
+                ready.display()
+            ),
+        );
+        let mut child = spawn_wrapped(&dir, &agent);
+        wait_for(&ready);
+        signal(&child, sig);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{name}");
+    }
+}
+
+#[test]
+fn headroom_survives_sigint_and_the_agent_decides() {
+    // Without a terminal the SIGINT cannot have reached the agent by itself, so headroom forwards it.
+    let dir = Dir::new();
+    let ready = dir.path("ready");
+    let agent = write_script(
+        &dir,
+        "agent",
+        &format!(
+            "trap 'exit 5' INT\necho > {}\nwhile true; do sleep 0.05; done",
+            ready.display()
+        ),
+    );
+    let mut child = spawn_wrapped(&dir, &agent);
+    wait_for(&ready);
+    signal(&child, nix::sys::signal::Signal::SIGINT);
+    assert_eq!(child.wait().unwrap().code(), Some(5));
+}
+
+#[test]
+fn agent_killed_by_signal_gives_128_plus_n() {
+    let dir = Dir::new();
+    let agent = write_script(&dir, "agent", "kill -KILL $$");
+    headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["wrap", "claude", "--agent-bin"])
+        .arg(&agent)
+        .assert()
+        .code(137);
+    let dir = Dir::new();
+    let agent = write_script(&dir, "agent", "kill -TERM $$");
+    headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["wrap", "codex", "--agent-bin"])
+        .arg(&agent)
+        .assert()
+        .code(143);
+}
+
+#[test]
+fn stub_agent_is_executable() {
+    // The fixtures rely on it; a checkout that lost the bit would make every wrap test fail obscurely.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(stub_agent())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert!(
+        mode & 0o111 != 0,
+        "tests/it/support/stub_agent.py must be executable"
+    );
+}
