@@ -7,6 +7,8 @@ mod support;
 mod accounting;
 /// Flags, help, completions, man page, and errors before anything runs.
 mod cli;
+/// The real Claude Code and Codex CLIs, end to end.
+mod real_clients;
 /// Which upstream gets each request, and whose key goes with it.
 mod routing;
 /// Responses relayed byte for byte while they arrive.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use upstream::{MockUpstream, Reply};
+pub use upstream::{MockUpstream, Recorded, Reply};
 
 /// The headroom binary under test, with a clean slate of the variables headroom reads.
 pub fn headroom() -> assert_cmd::Command {

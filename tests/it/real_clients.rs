@@ -1,0 +1,476 @@
+//! End to end with the real Claude Code and Codex CLIs (pinned, installed into ./.clients by
+//! `.ci/install-clients`), through `headroom wrap`, against mock upstreams. Offline: temporary HOME
+//! and CODEX_HOME keep the user's config out, and no request leaves 127.0.0.1.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::support::{Dir, MockUpstream, Recorded, Reply, headroom, summary_row};
+
+/// The pinned client, or None (with a note on stderr) when it is not installed. With
+/// HEADROOM_REQUIRE_REAL_CLIENTS=1 (set by CI) a missing client is a failure instead.
+fn client(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".clients/node_modules/.bin")
+        .join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("HEADROOM_REQUIRE_REAL_CLIENTS").is_none(),
+        "{} is missing; run `bash .ci/install-clients`",
+        path.display()
+    );
+    eprintln!("skipped: real {name} not installed (run `bash .ci/install-clients`)");
+    None
+}
+
+fn sse(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            format!(
+                "event: {}\ndata: {event}\n\n",
+                event["type"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// An Anthropic streaming reply with one text block, or one tool_use block.
+fn anthropic_reply(model: &str, content: Value, usage: Value, stop_reason: &str) -> Reply {
+    let block_start = match content["type"].as_str() {
+        Some("tool_use") => {
+            json!({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":content["id"],"name":content["name"],"input":{}}})
+        }
+        _ => {
+            json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})
+        }
+    };
+    let delta = match content["type"].as_str() {
+        Some("tool_use") => {
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":content["input"].to_string()}})
+        }
+        _ => {
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":content["text"]}})
+        }
+    };
+    let mut start_usage = usage.clone();
+    start_usage["output_tokens"] = json!(1);
+    Reply::Sse {
+        chunks: sse(&[
+            json!({"type":"message_start","message":{"id":"msg_test","type":"message","role":"assistant","model":model,"content":[],"stop_reason":null,"stop_sequence":null,"usage":start_usage}}),
+            block_start,
+            delta,
+            json!({"type":"content_block_stop","index":0}),
+            json!({"type":"message_delta","delta":{"stop_reason":stop_reason,"stop_sequence":null},"usage":{"output_tokens":usage["output_tokens"]}}),
+            json!({"type":"message_stop"}),
+        ]),
+        gate: None,
+    }
+}
+
+fn body_text(request: &Recorded) -> String {
+    String::from_utf8_lossy(&request.body).into_owned()
+}
+
+/// The text of every `tool_result` block in an Anthropic request.
+fn tool_results(request: &Recorded) -> String {
+    let body = request.json();
+    let mut text = String::new();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        for block in message["content"].as_array().into_iter().flatten() {
+            if block["type"] == "tool_result" {
+                text.push_str(&block["content"].to_string());
+            }
+        }
+    }
+    text
+}
+
+/// Runs the real Claude Code through `headroom wrap claude` with a temporary HOME.
+fn run_claude(
+    dir: &Dir,
+    claude: &std::path::Path,
+    env: &[(&str, &str)],
+    wrap_args: &[&str],
+) -> std::process::Output {
+    std::fs::create_dir_all(dir.path("home")).unwrap();
+    let mut command = headroom();
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir.path("home"))
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .current_dir(dir.path("home"));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+        .args(["wrap", "claude", "--agent-bin"])
+        .arg(claude)
+        .arg("--summary")
+        .arg(dir.path("summary.json"))
+        .args(wrap_args)
+        .args([
+            "--",
+            "-p",
+            "RUN_THE_TOOL please",
+            "--output-format",
+            "json",
+            "--allowedTools",
+            "Bash(echo:*)",
+        ])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+/// The mock's script for a Claude Code session with one Bash tool call whose output is
+/// `tooloutputok`: the command text `echo tool""output""ok` differs from its output, so finding
+/// the output upstream proves the tool really ran.
+fn claude_tool_session(
+    model: &'static str,
+    usage: Value,
+) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    move |request| {
+        let results = tool_results(request);
+        let content = if results.contains("tooloutputok") {
+            json!({"type":"text","text":"The tool printed tooloutputok."})
+        } else if !results.is_empty() {
+            json!({"type":"text","text":"The tool output was missing."})
+        } else if body_text(request).contains("RUN_THE_TOOL") && request.json()["tools"].is_array()
+        {
+            json!({"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"echo tool\"\"output\"\"ok","description":"print a word"}})
+        } else {
+            json!({"type":"text","text":"ok"})
+        };
+        let stop_reason = if content["type"] == "tool_use" {
+            "tool_use"
+        } else {
+            "end_turn"
+        };
+        anthropic_reply(model, content, usage.clone(), stop_reason)
+    }
+}
+
+#[test]
+fn claude_code_runs_a_tool_round_trip_through_headroom_and_costs_match_its_own() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    let usage = json!({"input_tokens": 120, "cache_creation_input_tokens": 2000, "cache_read_input_tokens": 30000, "output_tokens": 40});
+    let upstream = MockUpstream::start("", claude_tool_session("claude-opus-5-5", usage));
+    let dir = Dir::new();
+    let output = run_claude(
+        &dir,
+        &claude,
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
+            ("ANTHROPIC_TARGET_API_URL", &upstream.url),
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "claude failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    let result: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert!(
+        result["result"].as_str().unwrap().contains("tooloutputok"),
+        "{result:#}"
+    );
+
+    let requests = upstream.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| tool_results(r).contains("tooloutputok")),
+        "the tool's output went back upstream"
+    );
+    for request in &requests {
+        assert!(
+            request.path_and_query.starts_with("/v1/messages"),
+            "{}",
+            request.path_and_query
+        );
+        assert_eq!(request.header("x-api-key"), Some("sk-ant-test-key"));
+    }
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "claude-opus-5-5");
+    assert_eq!(row["requests"].as_u64().unwrap(), requests.len() as u64);
+    // Claude Code prices the session itself at list price: headroom must agree exactly.
+    let claude_cost = result["total_cost_usd"].as_f64().unwrap();
+    let our_cost = summary["totals"]["cost_usd"].as_f64().unwrap();
+    assert!(claude_cost > 0.0);
+    assert!(
+        (claude_cost - our_cost).abs() < 1e-9,
+        "claude says {claude_cost}, headroom says {our_cost}"
+    );
+    assert!(
+        stderr.contains("| anthropic | claude-opus-5-5 |"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn claude_code_on_minimax_sends_everything_to_minimax_with_the_minimax_key() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    let anthropic = MockUpstream::start("", |_| Reply::Json(500, "{}".into()));
+    let session = claude_tool_session(
+        "MiniMax-M3",
+        json!({"input_tokens": 0, "output_tokens": 50}),
+    );
+    // MiniMax reports 0 input in message_start; the real count arrives in message_delta.
+    let minimax = MockUpstream::start("/anthropic", move |request| {
+        let mut reply = session(request);
+        if let Reply::Sse { chunks, .. } = &mut reply {
+            for chunk in chunks
+                .iter_mut()
+                .filter(|chunk| chunk.contains("message_delta"))
+            {
+                *chunk = chunk.replace(
+                    r#""usage":{"output_tokens":50}"#,
+                    r#""usage":{"input_tokens":4000,"output_tokens":50}"#,
+                );
+            }
+        }
+        reply
+    });
+    let dir = Dir::new();
+    let output = run_claude(
+        &dir,
+        &claude,
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-user-key"),
+            ("MINIMAX_API_KEY", "mm-test-key"),
+            ("ANTHROPIC_TARGET_API_URL", &anthropic.url),
+            ("MINIMAX_TARGET_API_URL", &minimax.url),
+        ],
+        &["--model", "minimax/MiniMax-M3"],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "claude failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("tooloutputok"), "{stdout}");
+
+    assert!(anthropic.requests().is_empty(), "nothing goes to Anthropic");
+    let requests = minimax.requests();
+    assert!(requests.len() >= 2, "tool call and its result");
+    for request in &requests {
+        assert!(
+            request.path_and_query.starts_with("/anthropic/v1/messages"),
+            "{}",
+            request.path_and_query
+        );
+        assert_eq!(request.json()["model"], "MiniMax-M3");
+        assert_eq!(request.header("authorization"), Some("Bearer mm-test-key"));
+        assert_eq!(request.header("x-api-key"), None);
+        assert!(!request.everything().contains("sk-ant-user-key"));
+    }
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "MiniMax-M3");
+    let n = requests.len() as f64;
+    assert_eq!(row["input_tokens"].as_f64().unwrap(), 4000.0 * n);
+    // MiniMax-M3 below 512K: $0.30 input, $1.20 output per MTok
+    // (https://platform.minimax.io/docs/guides/pricing-paygo).
+    let expected = n * (4000.0 * 0.3e-6 + 50.0 * 1.2e-6);
+    assert!(
+        (row["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{row}"
+    );
+}
+
+/// A Responses stream that ends with `item` as the only output, and usage.
+fn responses_reply(model: &str, item: Value, usage: Value) -> Reply {
+    Reply::Sse {
+        chunks: sse(&[
+            json!({"type":"response.created","response":{"id":"resp_1","model":model,"status":"in_progress","output":[]}}),
+            json!({"type":"response.output_item.added","output_index":0,"item":item}),
+            json!({"type":"response.output_item.done","output_index":0,"item":item}),
+            json!({"type":"response.completed","response":{"id":"resp_1","model":model,"status":"completed","output":[item],"usage":usage}}),
+        ]),
+        gate: None,
+    }
+}
+
+/// Runs the real Codex through `headroom wrap codex` with a temporary HOME and CODEX_HOME.
+fn run_codex(
+    dir: &Dir,
+    codex: &std::path::Path,
+    env: &[(&str, &str)],
+    wrap_args: &[&str],
+    prompt: &str,
+) -> std::process::Output {
+    std::fs::create_dir_all(dir.path("home/codex")).unwrap();
+    let mut command = headroom();
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir.path("home"))
+        .env("CODEX_HOME", dir.path("home/codex"))
+        .current_dir(dir.path("home"));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+        .args(["wrap", "codex", "--agent-bin"])
+        .arg(codex)
+        .arg("--summary")
+        .arg(dir.path("summary.json"))
+        .args(wrap_args)
+        .args(["--", "exec", "--skip-git-repo-check", "--json", prompt])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn codex_runs_through_headroom_on_openai() {
+    let Some(codex) = client("codex") else { return };
+    let upstream = MockUpstream::start("/v1", |_| {
+        responses_reply(
+            "gpt-6.1-sol",
+            json!({"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"codex says ok","annotations":[]}]}),
+            json!({"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 200}, "output_tokens": 30, "total_tokens": 1030}),
+        )
+    });
+    let dir = Dir::new();
+    let output = run_codex(
+        &dir,
+        &codex,
+        &[
+            ("OPENAI_API_KEY", "sk-openai-test"),
+            ("OPENAI_TARGET_API_URL", &upstream.url),
+        ],
+        &[],
+        "say ok",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("codex says ok"), "{stdout}");
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path_and_query, "/v1/responses");
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Bearer sk-openai-test")
+    );
+    // Codex repeats the usage in `turn.completed`; headroom's count must match it.
+    let turn: Value = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|event| event["type"] == "turn.completed")
+        .expect("turn.completed event");
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "gpt-6.1-sol");
+    let prompt = row["input_tokens"].as_u64().unwrap() + row["cache_read_tokens"].as_u64().unwrap();
+    assert_eq!(prompt, turn["usage"]["input_tokens"].as_u64().unwrap());
+    assert_eq!(
+        row["cache_read_tokens"],
+        turn["usage"]["cached_input_tokens"]
+    );
+    assert_eq!(row["output_tokens"], turn["usage"]["output_tokens"]);
+}
+
+#[test]
+fn codex_on_minimax_runs_a_tool_call_with_only_the_minimax_key() {
+    let Some(codex) = client("codex") else { return };
+    let openai = MockUpstream::start("/v1", |_| Reply::Json(500, "{}".into()));
+    let minimax = MockUpstream::start("/v1", |request| {
+        let usage = json!({"input_tokens": 5000, "input_tokens_details": {"cached_tokens": 1000}, "output_tokens": 60, "total_tokens": 5060});
+        let body = request.json();
+        let tool_output = body["input"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|item| item["type"] == "function_call_output")
+            .map(|item| item["output"].to_string());
+        match tool_output {
+            Some(output) => {
+                let text = if output.contains("tooloutputok") {
+                    "the tool printed tooloutputok"
+                } else {
+                    "the tool output was missing"
+                };
+                responses_reply(
+                    "MiniMax-M3",
+                    json!({"type":"message","id":"msg_2","role":"assistant","status":"completed","content":[{"type":"output_text","text":text,"annotations":[]}]}),
+                    usage,
+                )
+            }
+            None => responses_reply(
+                "MiniMax-M3",
+                // Codex has no metadata for MiniMax models and offers plain function tools.
+                json!({"type":"function_call","id":"fc_1","call_id":"call_1","name":"exec_command","status":"completed",
+                       "arguments": json!({"cmd": "echo tool\"\"output\"\"ok"}).to_string()}),
+                usage,
+            ),
+        }
+    });
+    let dir = Dir::new();
+    let output = run_codex(
+        &dir,
+        &codex,
+        &[
+            ("OPENAI_API_KEY", "sk-openai-user-key"),
+            ("MINIMAX_API_KEY", "mm-test-key"),
+            ("OPENAI_TARGET_API_URL", &openai.url),
+            ("MINIMAX_OPENAI_TARGET_API_URL", &minimax.url),
+        ],
+        &["--model", "minimax/MiniMax-M3"],
+        "run the tool",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "codex failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("the tool printed tooloutputok"),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+
+    assert!(openai.requests().is_empty(), "nothing goes to OpenAI");
+    let requests = minimax.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "tool call, then the turn with its output"
+    );
+    for request in &requests {
+        assert_eq!(request.path_and_query, "/v1/responses");
+        assert_eq!(request.json()["model"], "MiniMax-M3");
+        assert_eq!(request.header("authorization"), Some("Bearer mm-test-key"));
+        assert!(!request.everything().contains("sk-openai-user-key"));
+    }
+
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "MiniMax-M3");
+    assert_eq!(row["provider"], "minimax");
+    assert_eq!(row["requests"], 2);
+    assert_eq!(row["input_tokens"], 8000);
+    assert_eq!(row["cache_read_tokens"], 2000);
+    assert_eq!(row["output_tokens"], 120);
+    // MiniMax-M3 below 512K: $0.30 input, $0.06 cached input, $1.20 output per MTok
+    // (https://platform.minimax.io/docs/guides/pricing-paygo).
+    let expected = 8000.0 * 0.3e-6 + 2000.0 * 0.06e-6 + 120.0 * 1.2e-6;
+    assert!(
+        (row["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{row}"
+    );
+}
