@@ -25,6 +25,7 @@ impl PriceBook {
     /// pay for it.
     pub fn warm_up() {
         let _ = Calculator::bundled();
+        release_decoding_garbage();
     }
 
     /// The cost in USD of one request, or `None` when the model (or a part of its usage) has no
@@ -60,6 +61,20 @@ impl PriceBook {
         Some(price.total_price)
     }
 }
+
+/// Decoding the bundled data allocates about 19 MB of which only about 9 MB stay in use; glibc
+/// keeps the freed rest mapped. Handing it back keeps headroom's resident memory under 20 MB for
+/// the whole session (measured with `cargo bench --bench proxy`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_decoding_garbage() {
+    // SAFETY: malloc_trim only returns free heap pages to the OS; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_decoding_garbage() {}
 
 #[cfg(test)]
 mod tests {

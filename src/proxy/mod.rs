@@ -9,10 +9,10 @@ pub mod server;
 pub mod stream;
 
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
+use http_body_util::combinators::UnsyncBoxBody;
 
 /// Errors a response body can end with (an upstream that broke mid-stream).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The body type of every response the proxy returns.
-pub type ProxyBody = BoxBody<Bytes, BoxError>;
+pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;

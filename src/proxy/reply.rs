@@ -36,13 +36,15 @@ pub fn error(family: Family, status: StatusCode, message: &str) -> Response<Prox
 
 /// A bare response with no body (404 for requests outside the session, 200 for probes).
 pub fn empty(status: StatusCode) -> Response<ProxyBody> {
-    let mut response = Response::new(Empty::new().map_err(|never| match never {}).boxed());
+    let mut response = Response::new(Empty::new().map_err(|never| match never {}).boxed_unsync());
     *response.status_mut() = status;
     response
 }
 
 fn full(bytes: Bytes) -> ProxyBody {
-    Full::new(bytes).map_err(|never| match never {}).boxed()
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 fn anthropic_error_type(status: StatusCode) -> &'static str {

@@ -17,7 +17,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::route::{self, Family, Provider, Upstreams};
@@ -42,7 +42,6 @@ pub struct State {
     default_family: Family,
     client: reqwest::Client,
     ledger: Arc<Ledger>,
-    taps_alive: mpsc::Sender<()>,
 }
 
 /// A running proxy; call `shutdown` once the agent has exited.
@@ -54,7 +53,6 @@ pub struct Proxy {
     pub secret: Secret,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
-    taps_done: mpsc::Receiver<()>,
 }
 
 impl Proxy {
@@ -75,7 +73,6 @@ impl Proxy {
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .context("could not build the HTTP client")?;
-        let (taps_alive, taps_done) = mpsc::channel(1);
         let state = Arc::new(State {
             prefix: format!("/s/{}", secret.expose()),
             secret: secret.clone(),
@@ -83,7 +80,6 @@ impl Proxy {
             default_family,
             client,
             ledger,
-            taps_alive,
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state, stopped));
@@ -92,18 +88,15 @@ impl Proxy {
             secret,
             stop,
             task,
-            taps_done,
         })
     }
 
-    /// Stops accepting, lets in-flight responses finish (bounded), and waits until every tap has
-    /// recorded its request in the ledger.
+    /// Stops accepting and lets in-flight responses finish (bounded). Every response body records
+    /// its request when it ends or is dropped, so once the connections are gone the ledger is
+    /// complete.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
-        let mut taps_done = self.taps_done;
-        // Taps still held by abandoned connections end when those are dropped; bound the wait.
-        let _ = tokio::time::timeout(DRAIN_TIMEOUT, taps_done.recv()).await;
     }
 }
 
@@ -142,8 +135,6 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::R
         }
     }
     drop(listener);
-    // Drop the state's own tap token so `taps_done` closes when the last tap finishes.
-    drop(state);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
 }
 
@@ -248,7 +239,6 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
                 model: forwarded_model.clone(),
                 upstream: upstream_host.clone(),
                 started,
-                alive: state.taps_alive.clone(),
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {

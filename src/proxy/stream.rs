@@ -1,23 +1,25 @@
 //! Relays an upstream response to the agent frame by frame, exactly as it arrives, and shows each
-//! frame to a usage tap running beside it. This room never buffers the body it relays: the tap gets
-//! cheap clones of the same `Bytes` over a channel and does its parsing off the agent's path.
+//! frame to the usage tap on the way. The relayed body is never buffered: the tap only keeps SSE
+//! parser state, or (for a non-streaming JSON reply) a bounded copy to read usage from. The
+//! request is recorded exactly once: when the body ends, fails, or is dropped by a departed agent.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::Response;
 use hyper::body::Frame;
-use tokio::sync::mpsc;
 
 use super::forward::{connection_listed, is_hop_by_hop};
 use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
 use crate::usage::extract::UsageReader;
 use crate::usage::ledger::{Ledger, RequestRecord};
-use crate::usage::sse;
+use crate::usage::sse::EventReader;
 
 /// A non-streaming body larger than this is relayed but not read for usage.
 const MAX_TAPPED_JSON_BYTES: usize = 16 * 1024 * 1024;
@@ -32,8 +34,6 @@ pub struct Tap {
     pub model: Option<String>,
     pub upstream: String,
     pub started: Instant,
-    /// Held until the tap has recorded, so shutdown can wait for every tap.
-    pub alive: mpsc::Sender<()>,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -53,59 +53,109 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
         }
         response = response.header(name, value);
     }
-
-    let (chunks_tx, chunks_rx) = mpsc::unbounded_channel::<Bytes>();
-    tokio::spawn(read_usage(chunks_rx, is_sse, status.as_u16(), tap));
-    let frames = upstream.bytes_stream().map_ok(move |chunk| {
-        // A closed tap must never disturb the relay, so a failed send is ignored.
-        let _ = chunks_tx.send(chunk.clone());
-        Frame::data(chunk)
-    });
-    let body = BodyExt::boxed(StreamBody::new(frames.map_err(BoxError::from)));
+    let reader = UsageReader::new(tap.family);
+    let tapped = Tapped {
+        chunks: Box::pin(upstream.bytes_stream()),
+        state: Some(TapState {
+            tap,
+            status: status.as_u16(),
+            reader,
+            body: if is_sse {
+                BodyTap::Sse(Box::default())
+            } else {
+                BodyTap::Json(Some(Vec::new()))
+            },
+        }),
+    };
+    let frames = tapped.map(|chunk| chunk.map(Frame::data).map_err(BoxError::from));
     response
-        .body(body)
+        .body(BodyExt::boxed_unsync(StreamBody::new(frames)))
         .unwrap_or_else(|_| super::reply::empty(hyper::StatusCode::BAD_GATEWAY))
 }
 
-/// Reads usage from the relayed chunks until the relay ends (finished, failed or abandoned by the
-/// agent), then records the request once.
-async fn read_usage(
-    mut chunks: mpsc::UnboundedReceiver<Bytes>,
-    is_sse: bool,
-    status: u16,
+type Chunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// The upstream body, passed through chunk by chunk, with the tap riding along.
+struct Tapped {
+    chunks: Chunks,
+    /// `None` once the request has been recorded.
+    state: Option<TapState>,
+}
+
+struct TapState {
     tap: Tap,
-) {
-    let mut reader = UsageReader::new(tap.family);
-    if is_sse {
-        let chunks = futures_util::stream::poll_fn(|cx| chunks.poll_recv(cx));
-        let mut events = std::pin::pin!(sse::event_data(chunks));
-        while let Some(data) = events.next().await {
-            reader.observe_event(&data);
-        }
-    } else {
-        let mut body = Vec::new();
-        while let Some(chunk) = chunks.recv().await {
-            if body.len() + chunk.len() <= MAX_TAPPED_JSON_BYTES {
-                body.extend_from_slice(&chunk);
-            } else {
-                body.clear();
-                body.shrink_to_fit();
-                while chunks.recv().await.is_some() {}
-                break;
+    status: u16,
+    reader: UsageReader,
+    body: BodyTap,
+}
+
+enum BodyTap {
+    Sse(Box<EventReader>),
+    /// `None` once the body outgrew the cap: its usage is then unknown.
+    Json(Option<Vec<u8>>),
+}
+
+impl TapState {
+    fn observe(&mut self, chunk: &[u8]) {
+        match &mut self.body {
+            BodyTap::Sse(events) => events.feed(chunk, |data| self.reader.observe_event(data)),
+            BodyTap::Json(Some(body)) if body.len() + chunk.len() <= MAX_TAPPED_JSON_BYTES => {
+                body.extend_from_slice(chunk)
             }
+            // Too large to read usage from: stop copying; the relay itself is unaffected.
+            BodyTap::Json(body) => *body = None,
         }
-        reader.observe_body(&body);
     }
-    let (usage, reported_model) = reader.finish();
-    tap.ledger.record(RequestRecord {
-        provider: tap.provider.id(),
-        model: reported_model
-            .or(tap.model)
-            .unwrap_or_else(|| "(unknown)".into()),
-        upstream: tap.upstream,
-        status,
-        usage,
-        latency: tap.started.elapsed(),
-    });
-    drop(tap.alive);
+
+    fn record(mut self) {
+        match &mut self.body {
+            BodyTap::Sse(events) => events.finish(|data| self.reader.observe_event(data)),
+            BodyTap::Json(Some(body)) => self.reader.observe_body(body),
+            BodyTap::Json(None) => {}
+        }
+        let (usage, reported_model) = self.reader.finish();
+        let tap = self.tap;
+        tap.ledger.record(RequestRecord {
+            provider: tap.provider.id(),
+            model: reported_model
+                .or(tap.model)
+                .unwrap_or_else(|| "(unknown)".into()),
+            upstream: tap.upstream,
+            status: self.status,
+            usage,
+            latency: tap.started.elapsed(),
+        });
+    }
+}
+
+impl Stream for Tapped {
+    type Item = reqwest::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.chunks.as_mut().poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => {
+                if let Some(state) = &mut self.state {
+                    state.observe(chunk);
+                }
+            }
+            // The end, or an upstream that broke off: record what was seen.
+            Poll::Ready(Some(Err(_)) | None) => {
+                if let Some(state) = self.state.take() {
+                    state.record();
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl Drop for Tapped {
+    /// The agent went away mid-response: the request still counts, with the usage seen so far.
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            state.record();
+        }
+    }
 }

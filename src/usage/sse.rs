@@ -1,51 +1,73 @@
-//! Server-sent events from a stream of byte chunks, split anywhere. The framing itself (lines,
-//! `\r\n`, multi-line `data:`, comments) is the `eventsource-stream` crate's job; this room only
-//! adapts it to the tap's channel of chunks.
+//! Server-sent events from byte chunks split anywhere. The framing itself (lines, `\r\n`,
+//! multi-line `data:`, comments, a cap on one event's size) is the `sse-parse` crate's sans-IO
+//! parser; this room only feeds it and hands each event's `data` on.
 
-use bytes::Bytes;
-use eventsource_stream::Eventsource;
-use futures_util::{Stream, StreamExt};
+use sse_parse::SseParser;
 
-/// The `data` of each event in a stream of chunks, in order; ends when the chunks end.
-///
-/// A framing error ends the events early: the tap then reports what it has seen so far rather
-/// than guessing.
-pub fn event_data(chunks: impl Stream<Item = Bytes>) -> impl Stream<Item = String> {
-    chunks
-        .map(Ok::<_, std::convert::Infallible>)
-        .eventsource()
-        .take_while(|event| std::future::ready(event.is_ok()))
-        .filter_map(|event| std::future::ready(event.ok().map(|event| event.data)))
+/// One event larger than this is dropped by the parser instead of growing its buffer without
+/// bound; usage events are a few hundred bytes.
+const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// An incremental reader of one event stream.
+#[derive(Debug)]
+pub struct EventReader {
+    parser: SseParser,
+}
+
+impl Default for EventReader {
+    fn default() -> Self {
+        EventReader {
+            parser: SseParser::new().max_buffer(MAX_EVENT_BYTES),
+        }
+    }
+}
+
+impl EventReader {
+    /// Feeds one chunk; `each` gets the `data` of every event the chunk completed, in order.
+    pub fn feed(&mut self, chunk: &[u8], mut each: impl FnMut(&str)) {
+        self.parser.feed(chunk);
+        while let Some(event) = self.parser.next_event() {
+            each(&event.data);
+        }
+    }
+
+    /// Ends the stream; an event without its closing blank line is discarded, per the standard.
+    pub fn finish(&mut self, mut each: impl FnMut(&str)) {
+        self.parser.finish();
+        while let Some(event) = self.parser.next_event() {
+            each(&event.data);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(chunks: &[&'static [u8]]) -> Vec<String> {
-        let stream = futures_util::stream::iter(chunks.iter().map(|c| Bytes::from_static(c)));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        runtime.block_on(event_data(stream).collect())
+    fn parse(chunks: &[&[u8]]) -> Vec<String> {
+        let mut reader = EventReader::default();
+        let mut events = Vec::new();
+        for chunk in chunks {
+            reader.feed(chunk, |data| events.push(data.to_owned()));
+        }
+        reader.finish(|data| events.push(data.to_owned()));
+        events
     }
 
     #[test]
     fn events_survive_any_chunk_split() {
-        let whole: &[u8] = b"event: message_start\ndata: {\"a\":1}\n\n: keep-alive\n\nevent: x\r\ndata: line1\r\ndata: line2\r\n\r\ndata: [DONE]\n\n";
+        let whole = "event: message_start\ndata: {\"a\":1}\n\n: keep-alive\n\nevent: x\r\ndata: caf\u{e9}\r\ndata: line2\r\n\r\ndata: [DONE]\n\ndata: unterminated".as_bytes();
         let expected = vec![
             "{\"a\":1}".to_string(),
-            "line1\nline2".into(),
+            "caf\u{e9}\nline2".into(),
             "[DONE]".into(),
         ];
         assert_eq!(parse(&[whole]), expected);
         for split in 1..whole.len() {
             let (left, right) = whole.split_at(split);
-            let left: &'static [u8] = Box::leak(left.to_vec().into_boxed_slice());
-            let right: &'static [u8] = Box::leak(right.to_vec().into_boxed_slice());
             assert_eq!(parse(&[left, right]), expected, "split at {split}");
         }
-        let bytewise: Vec<&'static [u8]> = (0..whole.len()).map(|i| &whole[i..=i]).collect();
+        let bytewise: Vec<&[u8]> = whole.chunks(1).collect();
         assert_eq!(parse(&bytewise), expected);
     }
 }

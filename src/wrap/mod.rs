@@ -63,7 +63,9 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .into());
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread is plenty for one agent's traffic, and on a small machine it measured faster than
+    // a worker pool competing with the agent for cores (`cargo bench --bench proxy`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
