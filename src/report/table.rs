@@ -35,6 +35,8 @@ pub fn render(snapshot: &Snapshot, style: Style) -> String {
     match style {
         Style::Rich => {
             table.load_style(UTF8_FULL_CONDENSED);
+            // The caller already decided that color is wanted (`--color`, NO_COLOR, TTY).
+            table.enforce_styling();
             table.set_header(
                 HEADERS
                     .iter()

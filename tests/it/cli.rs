@@ -109,3 +109,36 @@ fn agent_flags_need_the_double_dash() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn table_is_plain_off_a_terminal_or_with_no_color_and_rich_when_forced() {
+    let dir = Dir::new();
+    let agent = dir.write("agent.sh", "#!/bin/sh\nexit 0\n");
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = |extra: &[&str], no_color: bool| {
+        let mut command = headroom();
+        command.env("HEADROOM_HOME", dir.path("home"));
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        let output = command
+            .args(extra)
+            .args(["wrap", "claude", "--agent-bin"])
+            .arg(&agent)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    assert!(
+        run(&[], false).contains("| Total"),
+        "plain ASCII table off a terminal"
+    );
+    assert!(run(&["--color", "auto"], true).contains("| Total"));
+    let rich = run(&["--color", "always"], true);
+    assert!(
+        rich.contains('│') && rich.contains("\u{1b}["),
+        "box drawing and bold with --color always: {rich}"
+    );
+    assert!(!run(&["--color", "never"], false).contains('\u{1b}'));
+}

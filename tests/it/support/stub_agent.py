@@ -59,6 +59,11 @@ for request in plan.get("requests", []):
                 break
             data += chunk
         open(gate, "w").write("first event received\n")
+    if request.get("abandon"):
+        # Hang up mid-stream, as an agent does when the user interrupts it.
+        conn.sock.close()
+        out["responses"].append({"status": resp.status, "headers": {}, "body": data.decode("utf-8", "replace")})
+        continue
     data += resp.read()
     out["responses"].append({
         "status": resp.status,
