@@ -52,18 +52,11 @@ async fn driver() {
     let mut bare = Vec::new();
     let mut wrapped = Vec::new();
     for _ in 0..20 {
-        bare.push(run_agent(
-            &me,
-            None,
-            &upstream_url,
-            "startup",
-            out_dir.path(),
-        ));
-        wrapped.push(run_agent(
+        bare.push(startup_ms(&me, None, &upstream_url, out_dir.path()));
+        wrapped.push(startup_ms(
             &me,
             Some(headroom),
             &upstream_url,
-            "startup",
             out_dir.path(),
         ));
     }
@@ -80,23 +73,27 @@ async fn driver() {
         wrapped_ms - bare_ms
     );
 
-    let report = run_agent_report(&me, headroom, &upstream_url, out_dir.path());
-    println!("{report}");
+    // The load agent measures direct and proxied figures side by side, from inside the session.
+    println!(
+        "{}",
+        run_agent(&me, Some(headroom), &upstream_url, "load", out_dir.path())
+    );
 }
 
-/// Runs one agent (bare or wrapped) in `mode`; returns ms from spawn to the agent's first line.
+/// Runs the agent in `mode`, bare (pointed straight at the upstream) or through `headroom wrap`,
+/// and returns what it wrote to its output file.
 fn run_agent(
     me: &std::path::Path,
     headroom: Option<&str>,
     upstream: &str,
     mode: &str,
     dir: &std::path::Path,
-) -> f64 {
+) -> String {
     let t0 = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let out = dir.join("startup.txt");
+    let out = dir.join(format!("{mode}.txt"));
     let mut command = match headroom {
         Some(headroom) => {
             let mut command = std::process::Command::new(headroom);
@@ -117,34 +114,6 @@ fn run_agent(
         .env("BENCH_ROLE", "agent")
         .env("BENCH_MODE", mode)
         .env("BENCH_T0", t0.to_string())
-        .env("BENCH_OUT", &out)
-        .env("ANTHROPIC_TARGET_API_URL", upstream)
-        .env("ANTHROPIC_API_KEY", "bench")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read_to_string(&out)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-/// Runs the load agent through headroom; it measures direct and proxied figures side by side.
-fn run_agent_report(
-    me: &std::path::Path,
-    headroom: &str,
-    upstream: &str,
-    dir: &std::path::Path,
-) -> String {
-    let out = dir.join("report.txt");
-    let status = std::process::Command::new(headroom)
-        .args(["--quiet", "wrap", "claude", "--summary"])
-        .arg(dir.join("summary.json"))
-        .arg("--agent-bin")
-        .arg(me)
-        .env("BENCH_ROLE", "agent")
-        .env("BENCH_MODE", "load")
         .env("BENCH_UPSTREAM", upstream)
         .env("BENCH_OUT", &out)
         .env("ANTHROPIC_TARGET_API_URL", upstream)
@@ -153,6 +122,19 @@ fn run_agent_report(
         .unwrap();
     assert!(status.success());
     std::fs::read_to_string(&out).unwrap()
+}
+
+/// Milliseconds from spawning to the agent's first instruction.
+fn startup_ms(
+    me: &std::path::Path,
+    headroom: Option<&str>,
+    upstream: &str,
+    dir: &std::path::Path,
+) -> f64 {
+    run_agent(me, headroom, upstream, "startup", dir)
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// The agent side: either report its start time, or run the load and write the report.

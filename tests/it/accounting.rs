@@ -1,18 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::support::{Dir, MockUpstream, Reply, summary_row, wrap_stub};
-
-fn sse(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|event| {
-            format!(
-                "event: {}\ndata: {event}\n\n",
-                event["type"].as_str().unwrap_or("message")
-            )
-        })
-        .collect()
-}
+use crate::support::{Dir, MockUpstream, Reply, sse, summary_row, wrap_stub};
 
 fn assert_usd(value: &Value, expected: f64) {
     let actual = value

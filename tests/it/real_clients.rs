@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::support::{Dir, MockUpstream, Recorded, Reply, headroom, summary_row};
+use crate::support::{Dir, MockUpstream, Recorded, Reply, headroom, sse, summary_row};
 
 /// The pinned client, or None (with a note on stderr) when it is not installed. With
 /// HEADROOM_REQUIRE_REAL_CLIENTS=1 (set by CI) a missing client is a failure instead.
@@ -24,18 +24,6 @@ fn client(name: &str) -> Option<PathBuf> {
     );
     eprintln!("skipped: real {name} not installed (run `bash .ci/install-clients`)");
     None
-}
-
-fn sse(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|event| {
-            format!(
-                "event: {}\ndata: {event}\n\n",
-                event["type"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 /// An Anthropic streaming reply with one text block, or one tool_use block.

@@ -84,6 +84,19 @@ pub fn wrap_stub(dir: &Dir, agent: &str, plan: &Value, extra: &[&str]) -> assert
     command
 }
 
+/// SSE chunks, one per event, named after each event's `type`.
+pub fn sse(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            format!(
+                "event: {}\ndata: {event}\n\n",
+                event["type"].as_str().unwrap_or("message")
+            )
+        })
+        .collect()
+}
+
 /// The row of `summary` for `model`.
 pub fn summary_row<'a>(summary: &'a Value, model: &str) -> &'a Value {
     summary["models"]
