@@ -77,42 +77,54 @@ fn tool_results(request: &Recorded) -> String {
     text
 }
 
-/// Runs the real Claude Code through `headroom wrap claude` with a temporary HOME.
+/// Runs a real agent through `headroom wrap <agent>` in a temporary HOME (and CODEX_HOME), with
+/// only PATH and `env` in its environment, so nothing of the user's setup is involved.
+fn run_wrapped(
+    dir: &Dir,
+    agent: &str,
+    bin: &std::path::Path,
+    env: &[(&str, &str)],
+    wrap_args: &[&str],
+    agent_args: &[&str],
+) -> std::process::Output {
+    std::fs::create_dir_all(dir.path("home/codex")).unwrap();
+    let mut command = headroom();
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir.path("home"))
+        .env("CODEX_HOME", dir.path("home/codex"))
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .current_dir(dir.path("home"))
+        .envs(env.iter().copied())
+        .args(["wrap", agent, "--agent-bin"])
+        .arg(bin)
+        .arg("--summary")
+        .arg(dir.path("summary.json"))
+        .args(wrap_args)
+        .arg("--")
+        .args(agent_args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
+/// Claude Code in print mode, asked to run the tool, with `echo` allowed.
 fn run_claude(
     dir: &Dir,
     claude: &std::path::Path,
     env: &[(&str, &str)],
     wrap_args: &[&str],
 ) -> std::process::Output {
-    std::fs::create_dir_all(dir.path("home")).unwrap();
-    let mut command = headroom();
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", dir.path("home"))
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .current_dir(dir.path("home"));
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command
-        .args(["wrap", "claude", "--agent-bin"])
-        .arg(claude)
-        .arg("--summary")
-        .arg(dir.path("summary.json"))
-        .args(wrap_args)
-        .args([
-            "--",
-            "-p",
-            "RUN_THE_TOOL please",
-            "--output-format",
-            "json",
-            "--allowedTools",
-            "Bash(echo:*)",
-        ])
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap()
+    let args = [
+        "-p",
+        "RUN_THE_TOOL please",
+        "--output-format",
+        "json",
+        "--allowedTools",
+        "Bash(echo:*)",
+    ];
+    run_wrapped(dir, "claude", claude, env, wrap_args, &args)
 }
 
 /// The mock's script for a Claude Code session with one Bash tool call whose output is
@@ -291,7 +303,7 @@ fn responses_reply(model: &str, item: Value, usage: Value) -> Reply {
     }
 }
 
-/// Runs the real Codex through `headroom wrap codex` with a temporary HOME and CODEX_HOME.
+/// Codex in exec mode with `prompt`.
 fn run_codex(
     dir: &Dir,
     codex: &std::path::Path,
@@ -299,27 +311,14 @@ fn run_codex(
     wrap_args: &[&str],
     prompt: &str,
 ) -> std::process::Output {
-    std::fs::create_dir_all(dir.path("home/codex")).unwrap();
-    let mut command = headroom();
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", dir.path("home"))
-        .env("CODEX_HOME", dir.path("home/codex"))
-        .current_dir(dir.path("home"));
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command
-        .args(["wrap", "codex", "--agent-bin"])
-        .arg(codex)
-        .arg("--summary")
-        .arg(dir.path("summary.json"))
-        .args(wrap_args)
-        .args(["--", "exec", "--skip-git-repo-check", "--json", prompt])
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap()
+    run_wrapped(
+        dir,
+        "codex",
+        codex,
+        env,
+        wrap_args,
+        &["exec", "--skip-git-repo-check", "--json", prompt],
+    )
 }
 
 #[test]
