@@ -16,6 +16,8 @@ pub const MINIMAX_TARGET_API_URL: &str = "MINIMAX_TARGET_API_URL";
 pub const MINIMAX_OPENAI_TARGET_API_URL: &str = "MINIMAX_OPENAI_TARGET_API_URL";
 /// The MiniMax key; sent only to the MiniMax upstreams, as `Authorization: Bearer`.
 pub const MINIMAX_API_KEY: &str = "MINIMAX_API_KEY";
+/// Seconds to wait for a connection to an upstream before answering 504 (default 10).
+pub const HEADROOM_CONNECT_TIMEOUT: &str = "HEADROOM_CONNECT_TIMEOUT";
 /// Where headroom keeps its data (session summaries in `sessions/`).
 pub const HEADROOM_HOME: &str = "HEADROOM_HOME";
 /// Disables color when set to anything non-empty (<https://no-color.org>).

@@ -28,7 +28,7 @@ use crate::usage::ledger::{Ledger, RequestRecord};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
-/// How long to wait for a TCP/TLS connection to an upstream.
+/// How long to wait for a TCP/TLS connection to an upstream, unless HEADROOM_CONNECT_TIMEOUT says.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight responses after the agent has exited.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
@@ -70,7 +70,7 @@ impl Proxy {
             .context("could not read the proxy's address")?;
         let secret = new_secret()?;
         let client = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(connect_timeout()?)
             .build()
             .context("could not build the HTTP client")?;
         let state = Arc::new(State {
@@ -98,6 +98,26 @@ impl Proxy {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+fn connect_timeout() -> Result<Duration, crate::error::Error> {
+    let Some(text) = env::var(env::HEADROOM_CONNECT_TIMEOUT) else {
+        return Ok(CONNECT_TIMEOUT);
+    };
+    text.parse::<f64>()
+        .ok()
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+        .filter(|timeout| !timeout.is_zero())
+        .ok_or_else(|| crate::error::Error::Config {
+            message: format!(
+                "{}={text:?} is not a number of seconds",
+                env::HEADROOM_CONNECT_TIMEOUT
+            ),
+            hint: Some(format!(
+                "use e.g. {}=10 or 2.5",
+                env::HEADROOM_CONNECT_TIMEOUT
+            )),
+        })
 }
 
 /// 128 random bits, hex-encoded.

@@ -218,3 +218,49 @@ fn dead_upstream_gets_a_502_naming_the_url_and_counts_as_failed() {
     let summary = dir.read_json("summary.json");
     assert_eq!(summary["totals"]["failed_requests"], 1);
 }
+
+#[test]
+fn upstream_that_never_accepts_gets_a_504_instead_of_a_hang() {
+    // Fill the listener's accept queue without ever accepting: further connects then stall in the
+    // kernel, which is what an unreachable host looks like.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut queued = Vec::new();
+    while let Ok(stream) =
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300))
+    {
+        queued.push(stream);
+        assert!(queued.len() < 10_000, "the accept queue never filled");
+    }
+    let url = format!("http://{addr}");
+    let dir = Dir::new();
+    let plan = json!({"requests": [{"path": "/responses", "body": {"model": "gpt-6.1-sol"}}]});
+    wrap_stub(&dir, "codex", &plan, &[])
+        .env("OPENAI_TARGET_API_URL", &url)
+        .env("OPENAI_API_KEY", "sk")
+        .env("HEADROOM_CONNECT_TIMEOUT", "0.5")
+        .assert()
+        .success();
+    let response = &dir.read_json("stub.json")["responses"][0];
+    assert_eq!(response["status"], 504);
+    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"]["type"], "server_error");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains(&url),
+        "{body}"
+    );
+    assert_eq!(
+        dir.read_json("summary.json")["totals"]["failed_requests"],
+        1
+    );
+    drop(listener);
+}
+
+#[test]
+fn bad_connect_timeout_is_a_usage_error() {
+    let dir = Dir::new();
+    wrap_stub(&dir, "claude", &json!({}), &[])
+        .env("HEADROOM_CONNECT_TIMEOUT", "soon")
+        .assert()
+        .code(2);
+}
