@@ -32,18 +32,42 @@ complete -c headroom -n "__fish_headroom_needs_command" -s v -l verbose -d 'Prin
 complete -c headroom -n "__fish_headroom_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_needs_command" -s V -l version -d 'Print version'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l model -d 'Run the agent on this model' -r
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l agent-bin -d 'Path of the agent binary, instead of looking it up on PATH' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l summary -d 'Where to write the JSON session summary' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l compare -d 'Also price the session\'s tokens on this model and print one line under the table' -r
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l budget -d 'Stop forwarding once the session\'s known cost reaches USD' -r
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l since -d 'Only sessions that started after this: a duration (`7d`, `24h`, `2weeks`) or a date (`2026-11-01`, or RFC 3339)' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l by -d 'How to group rows' -r -f -a "model\t'One row per provider and model'
+provider\t'One row per provider'
+agent\t'One row per agent (claude, codex)'
+day\t'One row per day (UTC) the session started'
+session\t'One row per session'"
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l format -d 'Output format (written to stdout)' -r -f -a "table\t'A table for the terminal'
+markdown\t'A GitHub-flavoured markdown table for PRs and job summaries'
+json\t'JSON with `null` for unknown costs'
+csv\t'CSV with an empty cell for unknown costs'"
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l budget -d 'Exit with code 3 when the total known cost is over USD (for CI)' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l all -d 'Every session since install: the lifetime view'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_using_subcommand completions" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
@@ -56,7 +80,8 @@ never\t'Never color'"
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

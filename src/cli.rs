@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::aggregate::GroupBy;
+
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   <agent's code>  `wrap` exits with the agent's own exit code
@@ -12,6 +14,7 @@ Exit codes:
   0               success (other subcommands)
   1               headroom itself failed (the message says why)
   2               usage or configuration error (bad flag, missing key for a MiniMax model)
+  3               `report --budget`: the total cost is over the budget
   126             the agent binary was found but could not be executed
   127             the agent binary was not found (install it or pass --agent-bin)";
 
@@ -61,6 +64,20 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether to color: `--color` first, then NO_COLOR, then whether stderr is a terminal.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                crate::env::var(crate::env::NO_COLOR).is_none()
+                    && std::io::IsTerminal::is_terminal(&std::io::stderr())
+            }
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -75,6 +92,18 @@ pub enum Command {
     ///   headroom wrap codex -- exec "add a changelog entry"
     #[command(after_long_help = EXIT_CODES_HELP)]
     Wrap(WrapArgs),
+
+    /// Aggregate session summaries into a cost report (for people, PRs and CI).
+    ///
+    ///   headroom report                          last 30 days, by model
+    ///
+    ///   headroom report --all --by day           everything since install, per day
+    ///
+    ///   headroom report cost.json --format markdown --budget 5
+    ///
+    /// With `--format markdown` and GITHUB_STEP_SUMMARY set, the report is also appended there.
+    #[command(after_long_help = EXIT_CODES_HELP)]
+    Report(ReportArgs),
 
     /// Print a shell completion script to stdout.
     Completions {
@@ -122,7 +151,107 @@ pub struct WrapArgs {
     #[arg(long, value_name = "PATH")]
     pub summary: Option<PathBuf>,
 
+    /// Also price the session's tokens on this model and print one line under the table.
+    ///
+    /// Each request keeps its own split of fresh input, cache reads, cache writes and output, and
+    /// tiers apply per request: `--compare MiniMax-M3`.
+    #[arg(long, value_name = "MODEL")]
+    pub compare: Option<String>,
+
+    /// Stop forwarding once the session's known cost reaches USD.
+    ///
+    /// Further requests get an error the agent shows to the user, naming the budget, the amount
+    /// spent and how to raise it. Requests whose price is unknown cannot be counted; the summary
+    /// then says the budget was not fully enforced.
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub budget: Option<f64>,
+
+    #[command(flatten)]
+    pub prices: PriceArgs,
+
     /// Arguments passed to the agent unchanged (write them after `--`).
     #[arg(last = true, value_name = "AGENT_ARGS", allow_hyphen_values = true)]
     pub agent_args: Vec<String>,
+}
+
+/// Where user price overrides come from.
+#[derive(Debug, Args)]
+pub struct PriceArgs {
+    /// Price overrides (TOML) that add or replace models.
+    ///
+    /// Default: `$HEADROOM_HOME/prices.toml` (or `~/.local/share/headroom/prices.toml`) when it
+    /// exists. Rates are USD per million tokens:
+    ///
+    ///   [models."my-model"]
+    ///   input = 1.0
+    ///   output = 4.0
+    ///   cache_read = 0.1        # optional
+    ///   cache_write = 1.25      # 5-minute writes, optional
+    ///   cache_write_1h = 2.0    # optional
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+/// Output formats of `headroom report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A table for the terminal.
+    Table,
+    /// A GitHub-flavoured markdown table for PRs and job summaries.
+    Markdown,
+    /// JSON with `null` for unknown costs.
+    Json,
+    /// CSV with an empty cell for unknown costs.
+    Csv,
+}
+
+/// Arguments of `headroom report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Summary files or directories of them (default: the sessions directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Only sessions that started after this: a duration (`7d`, `24h`, `2weeks`) or a date
+    /// (`2026-11-01`, or RFC 3339).
+    ///
+    /// Default when reading the sessions directory: 30 days. Files and directories given as PATH
+    /// are read whole unless --since is given.
+    #[arg(long, value_name = "WHEN", conflicts_with = "all")]
+    pub since: Option<String>,
+
+    /// Every session since install: the lifetime view.
+    #[arg(long)]
+    pub all: bool,
+
+    /// How to group rows.
+    #[arg(long, value_enum, default_value_t = GroupBy::Model)]
+    pub by: GroupBy,
+
+    /// Output format (written to stdout).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Exit with code 3 when the total known cost is over USD (for CI).
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub budget: Option<f64>,
+
+    /// Also price the same tokens on this model, request by request.
+    #[arg(long, value_name = "MODEL")]
+    pub reprice: Option<String>,
+
+    #[command(flatten)]
+    pub prices: PriceArgs,
+}
+
+fn parse_usd(text: &str) -> Result<f64, String> {
+    let amount: f64 = text
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("{text:?} is not an amount in USD (e.g. 5 or 2.50)"))?;
+    if amount.is_finite() && amount >= 0.0 {
+        Ok(amount)
+    } else {
+        Err(format!("{text:?} must be a non-negative amount in USD"))
+    }
 }

@@ -20,6 +20,8 @@ pub const MINIMAX_API_KEY: &str = "MINIMAX_API_KEY";
 pub const HEADROOM_CONNECT_TIMEOUT: &str = "HEADROOM_CONNECT_TIMEOUT";
 /// Where headroom keeps its data (session summaries in `sessions/`).
 pub const HEADROOM_HOME: &str = "HEADROOM_HOME";
+/// GitHub Actions' job summary file; `report --format markdown` appends to it when set.
+pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// Disables color when set to anything non-empty (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
 
@@ -64,6 +66,16 @@ impl Secret {
     /// Wraps a credential.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
+    }
+
+    /// 128 random bits, hex-encoded.
+    pub fn random() -> anyhow::Result<Self> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|error| anyhow::anyhow!("no randomness available: {error}"))?;
+        Ok(Secret(
+            bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
+        ))
     }
 
     /// The credential itself, for the one place that sends it.

@@ -12,6 +12,8 @@ pub enum ExitStatus {
     Failure,
     /// A bad flag, value or environment setting.
     Usage,
+    /// `report --budget`: the total is over the budget.
+    OverBudget,
     /// The agent binary exists but could not be executed.
     AgentNotExecutable,
     /// The agent binary was not found.
@@ -29,6 +31,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Usage => 2,
+            ExitStatus::OverBudget => 3,
             ExitStatus::AgentNotExecutable => 126,
             ExitStatus::AgentNotFound => 127,
             ExitStatus::Agent(code) => code,
@@ -97,6 +100,7 @@ mod tests {
             (ExitStatus::Success, 0),
             (ExitStatus::Failure, 1),
             (ExitStatus::Usage, 2),
+            (ExitStatus::OverBudget, 3),
             (ExitStatus::AgentNotExecutable, 126),
             (ExitStatus::AgentNotFound, 127),
             (ExitStatus::Agent(0), 0),

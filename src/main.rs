@@ -3,6 +3,7 @@
 //! `main` only parses the command line, dispatches, and turns errors into messages and exit codes.
 
 mod cli;
+mod config;
 mod env;
 mod error;
 mod pricing;
@@ -37,6 +38,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Wrap(args) => wrap::run(&args, &cli.global),
+        Command::Report(args) => report::run(&args, &cli.global),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

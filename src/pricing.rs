@@ -1,24 +1,69 @@
-//! The price book: what one request cost, from the `genai-prices` crate's bundled data (offline),
-//! plus the few facts it lacks, kept in `MISSING_CACHE_WRITE_PRICE` below. A model with no known
-//! price is reported as unknown (`None`), never as $0.
+//! The price book: what one request cost. Rates come from user overrides (a TOML file) first, then
+//! from the `genai-prices` crate's bundled data (offline), plus the few facts that data lacks, kept
+//! in `MISSING_CACHE_WRITE_PRICE` below. A model or usage part with no known price makes the cost
+//! unknown (`None`), never $0. Pure: the caller reads the override file.
+
+use std::collections::BTreeMap;
 
 use genai_prices::{Calculator, PriceRequest, UsageKey};
+use serde::Deserialize;
 
 use crate::usage::Usage;
 
-/// Where prices come from, recorded in every summary.
-pub const PRICE_SOURCE: &str = "genai-prices 0.2.1 (bundled data)";
+/// The bundled price data, recorded with every priced row.
+pub const BUNDLED_SOURCE: &str = "genai-prices 0.2.1 (bundled data)";
 
 /// Models whose bundled entry has no cache-write rate although the provider bills cache writes.
 ///
 /// genai-prices would price such writes at the plain input rate; we call the cost unknown instead.
 /// MiniMax-M3: MiniMax's pay-as-you-go page lists new input, cached input and output, but no
-/// cache-write rate (checked 2026-11; M2.7 shows $0.375/MTok, M3 shows none).
+/// cache-write rate (checked 2026-11; M2.7 shows $0.375/MTok, M3 shows none). A user who knows
+/// the rate can add it in prices.toml.
 const MISSING_CACHE_WRITE_PRICE: &[(&str, &str)] = &[("minimax", "minimax-m3")];
 
-/// Prices requests with the data built into this headroom release.
-#[derive(Debug, Clone, Copy)]
-pub struct PriceBook;
+/// What one request cost and which data said so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Priced {
+    pub usd: f64,
+    pub source: String,
+}
+
+/// User-supplied rates, USD per million tokens. A part that is used but has no rate here makes
+/// the request's cost unknown.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRates {
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: Option<f64>,
+    /// 5-minute cache writes.
+    pub cache_write: Option<f64>,
+    pub cache_write_1h: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideFile {
+    #[serde(default)]
+    models: BTreeMap<String, OverrideRates>,
+}
+
+/// Prices requests: overrides first, then the bundled data.
+#[derive(Debug, Clone, Default)]
+pub struct PriceBook {
+    /// Keyed by canonical model name, lowercase.
+    overrides: BTreeMap<String, OverrideRates>,
+    /// Shown as the source of overridden prices: the file they came from.
+    overrides_source: String,
+}
+
+/// The ways a price override file can be wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct OverrideError {
+    pub path: String,
+    pub message: String,
+}
 
 impl PriceBook {
     /// Decodes the bundled data now (tens of milliseconds), so the first priced request does not
@@ -28,38 +73,142 @@ impl PriceBook {
         release_decoding_garbage();
     }
 
-    /// The cost in USD of one request, or `None` when the model (or a part of its usage) has no
-    /// known price. Tiers by input size apply to this request alone.
-    pub fn cost_usd(&self, provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
-        let model = crate::proxy::route::upstream_model_name(model);
-        // genai-prices counts every prompt token as input and the cache parts as subsets of it.
-        let priced = genai_prices::Usage::from([
-            (UsageKey::INPUT_TOKENS, usage.prompt_tokens() as f64),
-            (UsageKey::OUTPUT_TOKENS, usage.output_tokens as f64),
-            (UsageKey::CACHE_READ_TOKENS, usage.cache_read_tokens as f64),
-            (
-                UsageKey::CACHE_WRITE_TOKENS,
-                usage.cache_write_tokens() as f64,
-            ),
-            (
-                UsageKey::CACHE_WRITE_5M_TOKENS,
-                usage.cache_write_5m_tokens as f64,
-            ),
-            (
-                UsageKey::CACHE_WRITE_1H_TOKENS,
-                usage.cache_write_1h_tokens as f64,
-            ),
-        ]);
-        let request = PriceRequest::new(model, &priced).with_provider_id(provider_id);
-        let price = Calculator::bundled().calculate(&request).ok()?;
-        let lacks_write_price = MISSING_CACHE_WRITE_PRICE
-            .iter()
-            .any(|&(provider, id)| provider == price.provider_id && id == price.model_id);
-        if lacks_write_price && usage.cache_write_tokens() > 0 {
-            return None;
+    /// A book with the overrides in `text` (the TOML of the file at `path`).
+    pub fn with_overrides(text: &str, path: &str) -> Result<Self, OverrideError> {
+        let file: OverrideFile = toml::from_str(text).map_err(|error| OverrideError {
+            path: path.to_owned(),
+            message: error.to_string().trim_end().replace('\n', " "),
+        })?;
+        let mut overrides = BTreeMap::new();
+        for (name, rates) in file.models {
+            let rates_ok = [
+                Some(rates.input),
+                Some(rates.output),
+                rates.cache_read,
+                rates.cache_write,
+                rates.cache_write_1h,
+            ]
+            .into_iter()
+            .flatten()
+            .all(|rate| rate.is_finite() && rate >= 0.0);
+            if !rates_ok {
+                return Err(OverrideError {
+                    path: path.to_owned(),
+                    message: format!(
+                        "model {name:?}: rates must be non-negative numbers (USD per million tokens)"
+                    ),
+                });
+            }
+            overrides.insert(canonical_model(&name).to_ascii_lowercase(), rates);
         }
-        Some(price.total_price)
+        Ok(PriceBook {
+            overrides,
+            overrides_source: format!("override ({path})"),
+        })
     }
+
+    /// The cost of one request, or `None` when the model (or a part of its usage) has no known
+    /// price. Tiers by input size apply to this request alone.
+    pub fn price(&self, provider_id: &str, model: &str, usage: &Usage) -> Option<Priced> {
+        let model = canonical_model(model);
+        if let Some(rates) = self.overrides.get(&model.to_ascii_lowercase()) {
+            return override_cost(rates, usage).map(|usd| Priced {
+                usd,
+                source: self.overrides_source.clone(),
+            });
+        }
+        bundled_cost(provider_id, model, usage).map(|usd| Priced {
+            usd,
+            source: BUNDLED_SOURCE.to_owned(),
+        })
+    }
+
+    /// The provider that serves `model`, for pricing a model no request has named a provider for
+    /// (`report --reprice`, `wrap --compare`).
+    pub fn provider_of(model: &str) -> &'static str {
+        if crate::proxy::route::is_minimax_model(model) {
+            return "minimax";
+        }
+        let model = canonical_model(model).to_ascii_lowercase();
+        if model.contains("claude") {
+            "anthropic"
+        } else {
+            "openai"
+        }
+    }
+}
+
+fn override_cost(rates: &OverrideRates, usage: &Usage) -> Option<f64> {
+    let part = |tokens: u64, rate: Option<f64>| match (tokens, rate) {
+        (0, _) => Some(0.0),
+        (tokens, Some(rate)) => Some(tokens as f64 * rate / 1e6),
+        (_, None) => None,
+    };
+    Some(
+        part(usage.input_tokens, Some(rates.input))?
+            + part(usage.output_tokens, Some(rates.output))?
+            + part(usage.cache_read_tokens, rates.cache_read)?
+            + part(usage.cache_write_5m_tokens, rates.cache_write)?
+            + part(usage.cache_write_1h_tokens, rates.cache_write_1h)?,
+    )
+}
+
+fn bundled_cost(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
+    // genai-prices counts every prompt token as input and the cache parts as subsets of it.
+    let priced = genai_prices::Usage::from([
+        (UsageKey::INPUT_TOKENS, usage.prompt_tokens() as f64),
+        (UsageKey::OUTPUT_TOKENS, usage.output_tokens as f64),
+        (UsageKey::CACHE_READ_TOKENS, usage.cache_read_tokens as f64),
+        (
+            UsageKey::CACHE_WRITE_TOKENS,
+            usage.cache_write_tokens() as f64,
+        ),
+        (
+            UsageKey::CACHE_WRITE_5M_TOKENS,
+            usage.cache_write_5m_tokens as f64,
+        ),
+        (
+            UsageKey::CACHE_WRITE_1H_TOKENS,
+            usage.cache_write_1h_tokens as f64,
+        ),
+    ]);
+    let request = PriceRequest::new(model, &priced).with_provider_id(provider_id);
+    let price = Calculator::bundled().calculate(&request).ok()?;
+    let lacks_write_price = MISSING_CACHE_WRITE_PRICE
+        .iter()
+        .any(|&(provider, id)| provider == price.provider_id && id == price.model_id);
+    if lacks_write_price && usage.cache_write_tokens() > 0 {
+        return None;
+    }
+    Some(price.total_price)
+}
+
+/// The name a model is priced under: without a provider prefix (`minimax/`, `anthropic/`,
+/// `openai/`), a Bedrock region and vendor prefix and version suffix
+/// (`us.anthropic.claude-sonnet-4-5-20250929-v1:0`), or a Vertex `@date`
+/// (`claude-sonnet-4-5@20250929`). Dated ids themselves are matched by the price data.
+pub fn canonical_model(model: &str) -> &str {
+    let mut name = model.trim();
+    for prefix in ["minimax/", "anthropic/", "openai/"] {
+        if name.len() > prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            name = &name[prefix.len()..];
+        }
+    }
+    for region in ["us.", "eu.", "apac.", "global."] {
+        if let Some(rest) = name.strip_prefix(region) {
+            name = rest;
+        }
+    }
+    if let Some(rest) = name.strip_prefix("anthropic.") {
+        name = rest;
+        // Bedrock ids end in a version such as `-v1:0`.
+        if let Some((base, version)) = name.rsplit_once("-v")
+            && version.contains(':')
+        {
+            name = base;
+        }
+    }
+    name.split('@').next().unwrap_or(name)
 }
 
 /// Decoding the bundled data allocates about 19 MB of which only about 9 MB stay in use; glibc
@@ -90,6 +239,12 @@ mod tests {
         }
     }
 
+    fn cost(provider: &str, model: &str, usage: &Usage) -> Option<f64> {
+        PriceBook::default()
+            .price(provider, model, usage)
+            .map(|priced| priced.usd)
+    }
+
     fn assert_usd(actual: Option<f64>, expected: f64) {
         let actual = actual.expect("a known price");
         assert!((actual - expected).abs() < 1e-9, "{actual} != {expected}");
@@ -100,11 +255,11 @@ mod tests {
     // (https://platform.claude.com/docs/en/about-claude/pricing); MiniMax-M3 $0.30 in / $1.20 out /
     // $0.06 cached, all doubled above 512K input, MiniMax-M2.7 $0.30 / $1.20 / $0.06 read / $0.375
     // write (https://platform.minimax.io/docs/guides/pricing-paygo); gpt-6.1-sol $2 in / $10 out /
-    // $0.10 cached up to 272K prompt tokens (https://developers.openai.com/api/docs/pricing).
+    // $0.10 cached up to 272K prompt tokens (https://developers.openai.com/api/docs/pricing);
+    // claude-sonnet-4-5 $3 in / $15 out / $0.30 read / $3.75 5m write up to 200K.
     #[test]
     fn prices_each_part_at_its_own_rate() {
-        let book = PriceBook;
-        let opus = book.cost_usd(
+        let opus = cost(
             "anthropic",
             "claude-opus-5-5",
             &usage(1_000, 2_000, 100_000, 10_000, 5_000),
@@ -117,7 +272,7 @@ mod tests {
                 + 10_000.0 * 5e-6
                 + 5_000.0 * 8e-6,
         );
-        let m27 = book.cost_usd(
+        let m27 = cost(
             "minimax",
             "MiniMax-M2.7",
             &usage(10_000, 1_000, 50_000, 4_000, 0),
@@ -126,14 +281,13 @@ mod tests {
             m27,
             10_000.0 * 0.3e-6 + 1_000.0 * 1.2e-6 + 50_000.0 * 0.06e-6 + 4_000.0 * 0.375e-6,
         );
-        let gpt = book.cost_usd("openai", "gpt-6.1-sol", &usage(400, 50, 600, 0, 0));
+        let gpt = cost("openai", "gpt-6.1-sol", &usage(400, 50, 600, 0, 0));
         assert_usd(gpt, 400.0 * 2e-6 + 50.0 * 10e-6 + 600.0 * 0.1e-6);
     }
 
     #[test]
     fn minimax_m3_doubles_above_512k_input() {
-        let book = PriceBook;
-        let below = book.cost_usd(
+        let below = cost(
             "minimax",
             "minimax/MiniMax-M3",
             &usage(500_000, 1_000, 12_000, 0, 0),
@@ -142,7 +296,7 @@ mod tests {
             below,
             500_000.0 * 0.3e-6 + 1_000.0 * 1.2e-6 + 12_000.0 * 0.06e-6,
         );
-        let above = book.cost_usd(
+        let above = cost(
             "minimax",
             "MiniMax-M3",
             &usage(600_000, 1_000, 12_000, 0, 0),
@@ -155,19 +309,99 @@ mod tests {
 
     #[test]
     fn unknown_prices_are_none_never_zero() {
-        let book = PriceBook;
         assert_eq!(
-            book.cost_usd("anthropic", "claude-nonexistent-9", &usage(10, 10, 0, 0, 0)),
+            cost("anthropic", "claude-nonexistent-9", &usage(10, 10, 0, 0, 0)),
             None
         );
         assert_eq!(
-            book.cost_usd("openai", "my-private-model", &usage(10, 10, 0, 0, 0)),
+            cost("openai", "my-private-model", &usage(10, 10, 0, 0, 0)),
             None
         );
         // MiniMax publishes no cache-write rate for M3: a request that wrote to the cache is unknown.
         assert_eq!(
-            book.cost_usd("minimax", "MiniMax-M3", &usage(10, 10, 0, 100, 0)),
+            cost("minimax", "MiniMax-M3", &usage(10, 10, 0, 100, 0)),
             None
         );
+    }
+
+    #[test]
+    fn aliases_resolve_to_the_same_price() {
+        let tokens = usage(1_000, 100, 0, 0, 0);
+        let expected = cost("anthropic", "claude-sonnet-4-5", &tokens).unwrap();
+        assert!((expected - (1_000.0 * 3e-6 + 100.0 * 15e-6)).abs() < 1e-12);
+        for alias in [
+            "claude-sonnet-4-5-20250929",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4-5@20250929",
+            "anthropic/claude-sonnet-4-5",
+        ] {
+            assert_eq!(cost("anthropic", alias, &tokens), Some(expected), "{alias}");
+        }
+        assert_eq!(canonical_model("minimax/MiniMax-M3"), "MiniMax-M3");
+        assert_eq!(canonical_model("minimax/"), "minimax/");
+    }
+
+    #[test]
+    fn overrides_add_and_replace_models() {
+        let book = PriceBook::with_overrides(
+            r#"
+            [models."my-private-model"]
+            input = 1.0
+            output = 2.0
+
+            [models."minimax/MiniMax-M3"]
+            input = 0.3
+            output = 1.2
+            cache_read = 0.06
+            cache_write = 0.375
+            "#,
+            "prices.toml",
+        )
+        .unwrap();
+        let private = book
+            .price(
+                "openai",
+                "my-private-model",
+                &usage(1_000_000, 1_000_000, 0, 0, 0),
+            )
+            .unwrap();
+        assert!((private.usd - 3.0).abs() < 1e-9);
+        assert_eq!(private.source, "override (prices.toml)");
+        // A part without a rate is unknown, not free.
+        assert_eq!(
+            book.price("openai", "my-private-model", &usage(1, 1, 5, 0, 0)),
+            None
+        );
+        let m3 = book
+            .price("minimax", "MiniMax-M3", &usage(0, 0, 0, 1_000_000, 0))
+            .unwrap();
+        assert!((m3.usd - 0.375).abs() < 1e-9);
+        assert_eq!(
+            book.price(
+                "anthropic",
+                "claude-opus-5-5",
+                &usage(1_000_000, 0, 0, 0, 0)
+            )
+            .map(|p| p.source),
+            Some(BUNDLED_SOURCE.to_owned())
+        );
+    }
+
+    #[test]
+    fn bad_override_files_name_the_file_and_line() {
+        let cases = [
+            ("[models.x]\ninput = 1\noutput = \"two\"\n", "line 3"),
+            ("[models.x]\ninput = 1\n", "output"),
+            ("[models.x]\ninput = 1\noutput = 2\nbogus = 3\n", "bogus"),
+            ("[models.x]\ninput = -1.0\noutput = 2\n", "non-negative"),
+        ];
+        for (text, needle) in cases {
+            let error = PriceBook::with_overrides(text, "/home/u/prices.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("/home/u/prices.toml: "), "{error}");
+            assert!(error.contains(needle), "{needle} missing from: {error}");
+        }
     }
 }

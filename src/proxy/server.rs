@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -42,6 +43,9 @@ pub struct State {
     default_family: Family,
     client: reqwest::Client,
     ledger: Arc<Ledger>,
+    /// `wrap --budget`: nothing is forwarded once the known cost reaches it.
+    budget_usd: Option<f64>,
+    refused_requests: AtomicU64,
 }
 
 /// A running proxy; call `shutdown` once the agent has exited.
@@ -53,6 +57,7 @@ pub struct Proxy {
     pub secret: Secret,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    state: Arc<State>,
 }
 
 impl Proxy {
@@ -61,6 +66,7 @@ impl Proxy {
         upstreams: Upstreams,
         default_family: Family,
         ledger: Arc<Ledger>,
+        budget_usd: Option<f64>,
     ) -> anyhow::Result<Proxy> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -68,7 +74,7 @@ impl Proxy {
         let addr = listener
             .local_addr()
             .context("could not read the proxy's address")?;
-        let secret = new_secret()?;
+        let secret = Secret::random().context("could not make the session secret")?;
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout()?)
             .build()
@@ -80,15 +86,23 @@ impl Proxy {
             default_family,
             client,
             ledger,
+            budget_usd,
+            refused_requests: AtomicU64::new(0),
         });
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve(listener, state, stopped));
+        let task = tokio::spawn(serve(listener, state.clone(), stopped));
         Ok(Proxy {
             base_url: Secret::new(format!("http://{addr}/s/{}", secret.expose())),
             secret,
             stop,
             task,
+            state,
         })
+    }
+
+    /// Requests refused because the budget was reached.
+    pub fn refused_requests(&self) -> u64 {
+        self.state.refused_requests.load(Ordering::Relaxed)
     }
 
     /// Stops accepting and lets in-flight responses finish (bounded). Every response body records
@@ -118,19 +132,6 @@ fn connect_timeout() -> Result<Duration, crate::error::Error> {
                 env::HEADROOM_CONNECT_TIMEOUT
             )),
         })
-}
-
-/// 128 random bits, hex-encoded.
-fn new_secret() -> anyhow::Result<Secret> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| anyhow::anyhow!("no randomness for the session secret: {error}"))?;
-    Ok(Secret::new(
-        bytes
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>(),
-    ))
 }
 
 async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::Receiver<()>) {
@@ -238,6 +239,21 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
                 forwarded_model.as_deref().unwrap_or_default()
             ),
         );
+    }
+    if let Some(budget) = state.budget_usd {
+        let (spent, _) = state.ledger.spent();
+        if spent >= budget {
+            state.refused_requests.fetch_add(1, Ordering::Relaxed);
+            // 400: shown to the user and not retried, unlike 429 and 5xx.
+            return fail(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "headroom: the session budget of ${budget:.2} is reached (${spent:.2} spent); nothing more is forwarded. \
+                     To continue, exit and start again with a higher budget, e.g. `headroom wrap --budget {} ...`.",
+                    (budget * 2.0).max(1.0).ceil()
+                ),
+            );
+        }
     }
     let body: Bytes = match (&model, &route.model_rewrite) {
         (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),

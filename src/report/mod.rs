@@ -1,25 +1,37 @@
-//! Session output: the summary file's location and its atomic write. The renderers beside this
-//! room (`table`, `json`) only turn data into text; all file I/O of reports happens here, and
-//! nothing in `report/` touches the network.
+//! `headroom report`, and the file side of session summaries: finding and reading them (skipping
+//! corrupt, foreign and duplicate files with a warning), the budget gate, and atomic writes. The
+//! rooms beside this one only aggregate (`aggregate`) or render (`table`, `markdown`, `json`,
+//! `csv`); nothing in `report/` touches the network.
 
+pub mod aggregate;
+pub mod csv;
+pub mod format;
 pub mod json;
+pub mod markdown;
+pub mod summary;
 pub mod table;
 
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 
-use crate::env;
+use self::aggregate::Aggregator;
+use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
+use crate::error::{Error, ExitStatus};
+use crate::{config, env};
+
+/// The window `report` uses on the sessions directory when neither --since nor --all is given.
+const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Fewer files than this are read without a progress bar.
+const PROGRESS_BAR_MIN_FILES: usize = 200;
 
 /// Where session summaries go by default: `$HEADROOM_HOME/sessions` or the XDG data dir.
 pub fn default_sessions_dir() -> anyhow::Result<PathBuf> {
-    let home = match env::var(env::HEADROOM_HOME) {
-        Some(home) => PathBuf::from(home),
-        None => dirs::data_dir()
-            .map(|data| data.join("headroom"))
-            .with_context(|| format!("no user data directory; set {}", env::HEADROOM_HOME))?,
-    };
+    let home = config::headroom_home()
+        .with_context(|| format!("no user data directory; set {}", env::HEADROOM_HOME))?;
     Ok(home.join("sessions"))
 }
 
@@ -39,4 +51,210 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.persist(path)
         .with_context(|| format!("could not write {}", path.display()))?;
     Ok(())
+}
+
+/// Runs `headroom report`.
+pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let (prices, warning) = config::price_book(args.prices.prices.as_deref());
+    if let Some(warning) = warning {
+        eprintln!("headroom: warning: {warning}");
+    }
+    let since = match (&args.since, args.all, args.paths.is_empty()) {
+        (Some(text), _, _) => Some(parse_since(text, SystemTime::now())?),
+        (None, false, true) => Some(SystemTime::now() - DEFAULT_WINDOW),
+        _ => None,
+    };
+    let roots = if args.paths.is_empty() {
+        vec![default_sessions_dir()?]
+    } else {
+        args.paths.clone()
+    };
+    let files = summary_files(&roots, args.paths.is_empty())?;
+
+    let mut aggregator = Aggregator::new(args.by);
+    if let Some(model) = &args.reprice {
+        aggregator = aggregator.with_reprice(model, prices);
+    }
+    let progress = progress_bar(files.len(), global.quiet);
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for file in &files {
+        progress.inc(1);
+        let summary = match std::fs::read(file)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| Ok(summary::parse(&bytes)?))
+        {
+            Ok(summary) => summary,
+            Err(error) => {
+                progress.suspend(|| {
+                    eprintln!("headroom: warning: skipping {}: {error:#}", file.display())
+                });
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(&summary.session_id) {
+            progress.suspend(|| {
+                eprintln!(
+                    "headroom: warning: skipping {}: same session as {}",
+                    file.display(),
+                    first.display()
+                )
+            });
+            continue;
+        }
+        seen.insert(summary.session_id.clone(), file.clone());
+        let started = humantime::parse_rfc3339_weak(summary.started_at.trim_end_matches('Z')).ok();
+        if since.is_some_and(|since| started.is_some_and(|started| started < since)) {
+            continue;
+        }
+        aggregator.add(&summary);
+    }
+    progress.finish_and_clear();
+    let report = aggregator.finish();
+
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Table => {
+            let style = if global.color.enabled() {
+                table::Style::Rich
+            } else {
+                table::Style::Plain
+            };
+            writeln!(stdout, "{}", table::render(&report, style))?;
+            if let Some(reprice) = &report.reprice {
+                writeln!(
+                    stdout,
+                    "{}",
+                    format::reprice_line(reprice, &report.total, "these sessions")
+                )?;
+            }
+        }
+        ReportFormat::Markdown => {
+            let text = markdown::render(&report);
+            stdout.write_all(text.as_bytes())?;
+            if let Some(path) = env::var(env::GITHUB_STEP_SUMMARY) {
+                append(Path::new(&path), &text)?;
+            }
+        }
+        ReportFormat::Json => stdout.write_all(&json::render(&report))?,
+        ReportFormat::Csv => stdout.write_all(&csv::render(&report))?,
+    }
+    stdout.flush()?;
+
+    if report.total.unpriced_requests > 0 && !global.quiet {
+        eprintln!(
+            "hint: {} requests have no known price (shown as ?); add their models to prices.toml (see `headroom report --help`)",
+            report.total.unpriced_requests
+        );
+    }
+    let Some(budget) = args.budget else {
+        return Ok(ExitStatus::Success);
+    };
+    let spent = report.total.known_cost_usd;
+    if spent > budget {
+        eprintln!(
+            "headroom: total cost {} is over the budget of {}",
+            format::usd(spent),
+            format::usd(budget)
+        );
+        return Ok(ExitStatus::OverBudget);
+    }
+    if report.total.unpriced_requests > 0 {
+        eprintln!(
+            "headroom: warning: the known cost {} is within the budget of {}, but {} requests have no known price",
+            format::usd(spent),
+            format::usd(budget),
+            report.total.unpriced_requests
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `7d`, `24h`, `2weeks` ago, or a date (`2026-11-01`) or RFC 3339 time.
+fn parse_since(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
+    if let Ok(duration) = humantime::parse_duration(text) {
+        return Ok(now.checked_sub(duration).unwrap_or(SystemTime::UNIX_EPOCH));
+    }
+    let time = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_owned()
+    };
+    humantime::parse_rfc3339_weak(time.trim_end_matches('Z')).map_err(|_| Error::Config {
+        message: format!("--since {text:?} is neither a duration nor a date"),
+        hint: Some("use e.g. --since 7d, --since 24h or --since 2026-11-01".into()),
+    })
+}
+
+/// The summary files under `roots`: files as given, `*.json` directly inside directories, sorted.
+/// A missing default directory just means no sessions yet.
+fn summary_files(roots: &[PathBuf], is_default: bool) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for root in roots {
+        if root.is_dir() {
+            let entries = std::fs::read_dir(root)
+                .with_context(|| format!("could not read {}", root.display()))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.is_file())
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if root.exists() {
+            files.push(root.clone());
+        } else if !is_default {
+            return Err(Error::Config {
+                message: format!("{} does not exist", root.display()),
+                hint: Some(
+                    "pass summary files or directories, or none for the sessions directory".into(),
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(files)
+}
+
+fn progress_bar(files: usize, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || files < PROGRESS_BAR_MIN_FILES || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("reading summaries {bar:30} {pos}/{len}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("could not open {} (GITHUB_STEP_SUMMARY)", path.display()))?;
+    writeln!(file, "{text}").with_context(|| format!("could not write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_durations_and_dates() {
+        let now = humantime::parse_rfc3339("2026-11-25T12:00:00Z").unwrap();
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(parse_since("7d", now).unwrap(), now - 7 * day);
+        assert_eq!(parse_since("24h", now).unwrap(), now - day);
+        assert_eq!(
+            parse_since("2026-11-01", now).unwrap(),
+            humantime::parse_rfc3339("2026-11-01T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            parse_since("2026-11-01T06:30:00Z", now).unwrap(),
+            humantime::parse_rfc3339("2026-11-01T06:30:00Z").unwrap()
+        );
+        assert!(parse_since("last tuesday", now).is_err());
+    }
 }

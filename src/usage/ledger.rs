@@ -1,11 +1,11 @@
-//! Per (provider, model) totals, shared by every connection of a session. Each finished request is
-//! recorded exactly once, priced on the way in; the ledger never touches the network or a file.
+//! The session's record of finished requests, shared by every connection. Each request is recorded
+//! exactly once and priced on the way in (tiers depend on each request's own size); the ledger
+//! never touches the network or a file.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Usage;
@@ -28,67 +28,44 @@ pub struct RequestRecord {
     pub latency: Duration,
 }
 
-impl RequestRecord {
+/// One request with its price, as kept in the ledger and in the session summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricedRequest {
+    pub provider: String,
+    pub model: String,
+    pub status: u16,
+    /// `None` when the response reported no usage (errors, count_tokens): nothing was billed.
+    pub usage: Option<Usage>,
+    /// `None` when usage was reported but has no known price.
+    pub cost_usd: Option<f64>,
+    /// Which price data priced it.
+    pub price_source: Option<String>,
+}
+
+impl PricedRequest {
     /// Whether the agent got an error instead of a model response.
     pub fn is_failure(&self) -> bool {
         self.status >= 400
     }
-}
 
-/// Totals for one (provider, model).
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Row {
-    pub provider: String,
-    pub model: String,
-    pub requests: u64,
-    pub failed_requests: u64,
-    #[serde(flatten)]
-    pub usage: Usage,
-    /// Tokens compression removed from what was sent upstream.
-    pub tokens_saved: u64,
-    /// Sum of the priced requests; `None` as soon as one request with usage had no known price.
-    pub cost_usd: Option<f64>,
-    /// What the removed tokens would have cost.
-    pub saved_usd: Option<f64>,
-}
-
-/// Session totals, rows sorted by provider then model.
-#[derive(Debug, Default, Clone)]
-pub struct Snapshot {
-    pub rows: Vec<Row>,
-}
-
-impl Snapshot {
-    /// The sum of all rows; `cost_usd` is the known part, `has_unknown_cost` says if any is missing.
-    pub fn total(&self) -> (Row, bool) {
-        let mut total = Row {
-            provider: "total".into(),
-            model: String::new(),
-            cost_usd: Some(0.0),
-            saved_usd: Some(0.0),
-            ..Row::default()
-        };
-        let mut has_unknown_cost = false;
-        for row in &self.rows {
-            total.requests += row.requests;
-            total.failed_requests += row.failed_requests;
-            total.usage.add(&row.usage);
-            total.tokens_saved += row.tokens_saved;
-            match row.cost_usd {
-                Some(cost) => *total.cost_usd.get_or_insert(0.0) += cost,
-                None => has_unknown_cost = true,
-            }
-            total.saved_usd = total.saved_usd.zip(row.saved_usd).map(|(a, b)| a + b);
-        }
-        (total, has_unknown_cost)
+    /// Whether the request was billed at a price headroom does not know.
+    pub fn is_unpriced(&self) -> bool {
+        self.usage.is_some() && self.cost_usd.is_none()
     }
 }
 
-/// The session's running totals.
+#[derive(Debug, Default)]
+struct State {
+    requests: Vec<PricedRequest>,
+    known_cost_usd: f64,
+    unpriced_requests: u64,
+}
+
+/// The session's running record.
 #[derive(Debug)]
 pub struct Ledger {
     prices: PriceBook,
-    rows: Mutex<BTreeMap<(String, String), Row>>,
+    state: Mutex<State>,
     observer: Option<UnboundedSender<RequestRecord>>,
 }
 
@@ -97,57 +74,54 @@ impl Ledger {
     pub fn new(prices: PriceBook, observer: Option<UnboundedSender<RequestRecord>>) -> Self {
         Ledger {
             prices,
-            rows: Mutex::new(BTreeMap::new()),
+            state: Mutex::new(State::default()),
             observer,
         }
     }
 
     /// Records one finished request.
     pub fn record(&self, record: RequestRecord) {
-        // Pricing happens per request, outside the lock, because tiers depend on each request's size.
-        let cost = record
+        let priced = record
             .usage
-            .map(|usage| self.prices.cost_usd(record.provider, &record.model, &usage));
+            .as_ref()
+            .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
+        let request = PricedRequest {
+            provider: record.provider.to_owned(),
+            model: record.model.clone(),
+            status: record.status,
+            usage: record.usage,
+            cost_usd: match (&record.usage, &priced) {
+                (None, _) => Some(0.0),
+                (Some(_), priced) => priced.as_ref().map(|priced| priced.usd),
+            },
+            price_source: priced.map(|priced| priced.source),
+        };
         {
-            let mut rows = self
-                .rows
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            let row = rows
-                .entry((record.provider.to_owned(), record.model.clone()))
-                .or_insert_with(|| Row {
-                    provider: record.provider.to_owned(),
-                    model: record.model.clone(),
-                    cost_usd: Some(0.0),
-                    saved_usd: Some(0.0),
-                    ..Row::default()
-                });
-            row.requests += 1;
-            row.failed_requests += u64::from(record.is_failure());
-            if let Some(usage) = &record.usage {
-                row.usage.add(usage);
-            }
-            match cost {
-                // A response without usage (an error, a count_tokens call) is not billed.
-                None => {}
-                Some(Some(cost)) => row.cost_usd = row.cost_usd.map(|sum| sum + cost),
-                Some(None) => row.cost_usd = None,
-            }
+            let mut state = self.lock();
+            state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
+            state.unpriced_requests += u64::from(request.is_unpriced());
+            state.requests.push(request);
         }
         if let Some(observer) = &self.observer {
             let _ = observer.send(record);
         }
     }
 
-    /// The totals so far.
-    pub fn snapshot(&self) -> Snapshot {
-        let rows = self
-            .rows
+    /// The known cost so far, and how many requests had no known price.
+    pub fn spent(&self) -> (f64, u64) {
+        let state = self.lock();
+        (state.known_cost_usd, state.unpriced_requests)
+    }
+
+    /// Every request so far, in the order they finished.
+    pub fn requests(&self) -> Vec<PricedRequest> {
+        self.lock().requests.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        Snapshot {
-            rows: rows.values().cloned().collect(),
-        }
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 }
 
@@ -172,27 +146,29 @@ mod tests {
     }
 
     #[test]
-    fn each_request_counts_once_and_unknown_prices_stay_unknown() {
-        let ledger = Ledger::new(PriceBook, None);
+    fn each_request_is_priced_once_and_unknown_prices_stay_unknown() {
+        let ledger = Ledger::new(PriceBook::default(), None);
         let usage = Usage {
             input_tokens: 1_000_000,
-            output_tokens: 0,
             ..Usage::default()
         };
         ledger.record(record("anthropic", "claude-opus-5-5", 200, Some(usage)));
-        ledger.record(record("anthropic", "claude-opus-5-5", 200, Some(usage)));
         ledger.record(record("anthropic", "claude-opus-5-5", 529, None));
         ledger.record(record("openai", "mystery-model", 200, Some(usage)));
-        let snapshot = ledger.snapshot();
-        assert_eq!(snapshot.rows.len(), 2);
-        let opus = &snapshot.rows[0];
-        assert_eq!((opus.requests, opus.failed_requests), (3, 1));
-        assert_eq!(opus.usage.input_tokens, 2_000_000);
-        assert!((opus.cost_usd.unwrap() - 8.0).abs() < 1e-9);
-        assert_eq!(snapshot.rows[1].cost_usd, None);
-        let (total, has_unknown) = snapshot.total();
-        assert!(has_unknown);
-        assert_eq!(total.requests, 4);
-        assert!((total.cost_usd.unwrap() - 8.0).abs() < 1e-9);
+        let requests = ledger.requests();
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests[0].cost_usd, Some(4.0));
+        assert_eq!(
+            requests[0].price_source.as_deref(),
+            Some(crate::pricing::BUNDLED_SOURCE)
+        );
+        assert_eq!(
+            requests[1].cost_usd,
+            Some(0.0),
+            "an error reply is not billed"
+        );
+        assert!(requests[1].is_failure());
+        assert!(requests[2].is_unpriced());
+        assert_eq!(ledger.spent(), (4.0, 1));
     }
 }

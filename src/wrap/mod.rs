@@ -6,7 +6,6 @@ pub mod child;
 pub mod claude;
 pub mod codex;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -14,13 +13,15 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
-use crate::cli::{AgentKind, ColorChoice, GlobalArgs, WrapArgs};
+use crate::cli::{AgentKind, GlobalArgs, WrapArgs};
 use crate::env::{self, Secret};
 use crate::error::{Error, ExitStatus};
-use crate::pricing::{PRICE_SOURCE, PriceBook};
+use crate::pricing::PriceBook;
 use crate::proxy::route::{Family, Upstreams, is_minimax_model};
 use crate::proxy::server::Proxy;
-use crate::report::json::{SCHEMA_VERSION, SessionSummary, Totals};
+use crate::report::aggregate::{GroupBy, aggregate, reprice};
+use crate::report::format;
+use crate::report::summary::{BudgetOutcome, SCHEMA_VERSION, SessionSummary};
 use crate::report::table::{self, Style};
 use crate::usage::ledger::{Ledger, RequestRecord};
 
@@ -65,14 +66,25 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
     // One thread is plenty for one agent's traffic, and on a small machine it measured faster than
     // a worker pool competing with the agent for cores (`cargo bench --bench proxy`).
+    let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref());
+    if let Some(warning) = warning {
+        eprintln!("headroom: warning: {warning}");
+    }
+    let session_id = Secret::random()?.expose().to_owned();
+
+    // One thread is plenty for one agent's traffic, and on a small machine it measured faster than
+    // a worker pool competing with the agent for cores (`cargo bench --bench proxy`).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let (status, snapshot) = runtime.block_on(async {
+    let (status, requests, refused_requests, spent) = runtime.block_on(async {
         let (records_tx, records_rx) = mpsc::unbounded_channel();
-        let ledger = Arc::new(Ledger::new(PriceBook, global.verbose.then_some(records_tx)));
-        let proxy = Proxy::start(upstreams, family, ledger.clone()).await?;
+        let ledger = Arc::new(Ledger::new(
+            prices.clone(),
+            global.verbose.then_some(records_tx),
+        ));
+        let proxy = Proxy::start(upstreams, family, ledger.clone(), args.budget).await?;
         let session = Session {
             program,
             base_url: proxy.base_url.clone(),
@@ -92,33 +104,75 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         // Decode the price data while the agent starts, not before it.
         tokio::task::spawn_blocking(PriceBook::warm_up);
         let status = child::run(&launch, install).await;
+        let refused_requests = proxy.refused_requests();
         proxy.shutdown().await;
-        let snapshot = ledger.snapshot();
+        let requests = ledger.requests();
+        let spent = ledger.spent();
         drop(ledger);
         let _ = printer.await;
-        anyhow::Ok((status?, snapshot))
+        anyhow::Ok((status?, requests, refused_requests, spent))
     })?;
 
-    if !global.quiet {
-        let style = if use_color(global.color) {
-            Style::Rich
-        } else {
-            Style::Plain
-        };
-        eprintln!("{}", table::render(&snapshot, style));
-    }
-    let summary = SessionSummary {
+    let mut summary = SessionSummary {
         schema_version: SCHEMA_VERSION,
-        headroom_version: env!("CARGO_PKG_VERSION"),
-        agent: program_name,
+        session_id,
+        headroom_version: env!("CARGO_PKG_VERSION").to_owned(),
+        agent: program_name.to_owned(),
         argv: redacted_argv(),
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
         ended_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         exit_code: status.code(),
-        price_source: PRICE_SOURCE,
-        totals: Totals::of(&snapshot),
-        models: snapshot.rows,
-    };
+        requests,
+        budget: args.budget.map(|budget_usd| BudgetOutcome {
+            budget_usd,
+            spent_usd: spent.0,
+            refused_requests,
+            fully_enforced: spent.1 == 0,
+        }),
+        ..SessionSummary::default()
+    }
+    .with_rows();
+    summary.compare = args
+        .compare
+        .as_deref()
+        .map(|model| reprice(&summary.requests, model, &prices));
+
+    if !global.quiet {
+        let style = if global.color.enabled() {
+            Style::Rich
+        } else {
+            Style::Plain
+        };
+        let report = aggregate(std::slice::from_ref(&summary), GroupBy::Model);
+        eprintln!("{}", table::render(&report, style));
+        if let Some(compare) = &summary.compare {
+            eprintln!(
+                "{}",
+                format::reprice_line(compare, &summary.totals, "this session")
+            );
+        }
+        for row in summary
+            .models
+            .iter()
+            .filter(|row| row.totals.unpriced_requests > 0)
+        {
+            eprintln!(
+                "hint: {} has no known price (shown as ?); add it to prices.toml (see `headroom wrap --help`, --prices)",
+                row.model
+            );
+        }
+        if let Some(budget) = summary
+            .budget
+            .as_ref()
+            .filter(|budget| budget.refused_requests > 0)
+        {
+            eprintln!(
+                "headroom: the budget of {} was reached; {} requests were refused",
+                format::usd(budget.budget_usd),
+                budget.refused_requests
+            );
+        }
+    }
     // The agent's work is done either way: a summary that cannot be written is a warning, and
     // headroom still exits with the agent's status.
     match write_summary(args, &summary, started_at) {
@@ -158,11 +212,15 @@ fn write_summary(
             let stamp = humantime::format_rfc3339_seconds(started_at)
                 .to_string()
                 .replace(':', "-");
-            let name = format!("{stamp}-{}-{}.json", summary.agent, std::process::id());
+            let name = format!(
+                "{stamp}-{}-{}.json",
+                summary.agent,
+                &summary.session_id[..8]
+            );
             crate::report::default_sessions_dir()?.join(name)
         }
     };
-    crate::report::write_atomically(&path, &crate::report::json::render(summary)).context(
+    crate::report::write_atomically(&path, &crate::report::summary::render(summary)).context(
         "could not write the session summary (pass --summary PATH to choose another place)",
     )?;
     Ok(path)
@@ -181,15 +239,6 @@ fn redacted_argv() -> Vec<String> {
             })
         })
         .collect()
-}
-
-/// `--color` first, then NO_COLOR, then whether stderr is a terminal.
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => env::var(env::NO_COLOR).is_none() && std::io::stderr().is_terminal(),
-    }
 }
 
 /// `--verbose`: one line per finished request, as requests finish.

@@ -42,7 +42,8 @@ fn anthropic_cache_reads_and_writes_are_priced_at_their_own_rates() {
         100.0 * 4e-6 + 400.0 * 20e-6 + 20000.0 * 0.2e-6 + 2000.0 * 5e-6 + 1000.0 * 8e-6;
     assert_usd(&row["cost_usd"], 2.0 * per_request);
     assert_usd(&summary["totals"]["cost_usd"], 2.0 * per_request);
-    assert_eq!(summary["totals"]["cost_incomplete"], false);
+    assert_eq!(summary["totals"]["unpriced_requests"], 0);
+    assert_eq!(row["price_source"], "genai-prices 0.2.1 (bundled data)");
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
         stderr.contains("| anthropic | claude-opus-5-5 |"),
@@ -140,13 +141,20 @@ fn unknown_model_cost_is_null_and_question_mark_never_zero() {
     let row = summary_row(&summary, "claude-private-7");
     assert_eq!(row["requests"], 1);
     assert!(row["cost_usd"].is_null(), "{row}");
-    assert_eq!(summary["totals"]["cost_incomplete"], true);
+    assert!(summary["totals"]["cost_usd"].is_null());
+    assert_eq!(summary["totals"]["unpriced_requests"], 1);
+    assert_eq!(summary["totals"]["known_cost_usd"], 0.0);
+    assert!(row["price_source"].is_null());
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     let line = stderr
         .lines()
         .find(|line| line.contains("claude-private-7"))
         .unwrap();
     assert!(line.contains(" ? |"), "{line}");
+    assert!(
+        stderr.contains("hint: claude-private-7 has no known price"),
+        "{stderr}"
+    );
     assert!(!line.contains("$0.00 |          $0.00"), "{line}");
 }
 
@@ -184,8 +192,13 @@ fn summary_is_versioned_and_free_of_secrets() {
     assert_eq!(summary["agent"], "claude");
     assert_eq!(summary["exit_code"], 3);
     assert_eq!(summary["headroom_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(summary["session_id"].as_str().unwrap().len(), 32);
+    assert_ne!(summary["session_id"].as_str().unwrap(), secret);
+    let requests = summary["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["usage"]["input_tokens"], 10);
     assert!(
-        summary["price_source"]
+        requests[0]["price_source"]
             .as_str()
             .unwrap()
             .contains("genai-prices")

@@ -1,0 +1,363 @@
+//! Pure: turns priced requests (of one session, or of many summaries) into grouped totals, and
+//! prices the same tokens on another model. No I/O, no rendering.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::summary::SessionSummary;
+use crate::pricing::PriceBook;
+use crate::usage::Usage;
+use crate::usage::ledger::PricedRequest;
+
+/// Sums over a group of requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub requests: u64,
+    pub failed_requests: u64,
+    #[serde(flatten)]
+    pub usage: Usage,
+    /// Tokens compression removed from what was sent upstream.
+    pub tokens_saved: u64,
+    /// The whole cost; `null` when any request in the group has no known price.
+    pub cost_usd: Option<f64>,
+    /// The priced part of the cost.
+    pub known_cost_usd: f64,
+    /// Requests billed at a price headroom does not know.
+    pub unpriced_requests: u64,
+    /// What the removed tokens would have cost.
+    pub saved_usd: f64,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Totals {
+            requests: 0,
+            failed_requests: 0,
+            usage: Usage::default(),
+            tokens_saved: 0,
+            cost_usd: Some(0.0),
+            known_cost_usd: 0.0,
+            unpriced_requests: 0,
+            saved_usd: 0.0,
+        }
+    }
+}
+
+impl Totals {
+    /// Adds one request.
+    pub fn add(&mut self, request: &PricedRequest) {
+        self.requests += 1;
+        self.failed_requests += u64::from(request.is_failure());
+        if let Some(usage) = &request.usage {
+            self.usage.add(usage);
+        }
+        self.known_cost_usd += request.cost_usd.unwrap_or(0.0);
+        self.unpriced_requests += u64::from(request.is_unpriced());
+        self.cost_usd = (self.unpriced_requests == 0).then_some(self.known_cost_usd);
+    }
+}
+
+/// How rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    /// One row per provider and model.
+    Model,
+    /// One row per provider.
+    Provider,
+    /// One row per agent (claude, codex).
+    Agent,
+    /// One row per day (UTC) the session started.
+    Day,
+    /// One row per session.
+    Session,
+}
+
+impl GroupBy {
+    /// The names of the key columns.
+    pub fn key_names(self) -> &'static [&'static str] {
+        match self {
+            GroupBy::Model => &["Provider", "Model"],
+            GroupBy::Provider => &["Provider"],
+            GroupBy::Agent => &["Agent"],
+            GroupBy::Day => &["Day"],
+            GroupBy::Session => &["Session", "Agent", "Started"],
+        }
+    }
+
+    fn key(self, session: &SessionSummary, request: &PricedRequest) -> Vec<String> {
+        match self {
+            GroupBy::Model => vec![request.provider.clone(), request.model.clone()],
+            GroupBy::Provider => vec![request.provider.clone()],
+            GroupBy::Agent => vec![session.agent.clone()],
+            GroupBy::Day => vec![session.started_at.chars().take(10).collect()],
+            GroupBy::Session => vec![
+                session.session_id.chars().take(8).collect(),
+                session.agent.clone(),
+                session.started_at.clone(),
+            ],
+        }
+    }
+}
+
+/// One row of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub key: Vec<String>,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// The same token counts priced on another model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reprice {
+    pub model: String,
+    /// `null` when some request cannot be priced on that model.
+    pub cost_usd: Option<f64>,
+    pub known_cost_usd: f64,
+    pub unpriced_requests: u64,
+}
+
+/// Grouped totals over sessions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub by: GroupBy,
+    pub sessions: u64,
+    /// The earliest session start, RFC 3339.
+    pub first_started_at: Option<String>,
+    /// The latest session end, RFC 3339.
+    pub last_ended_at: Option<String>,
+    pub rows: Vec<Group>,
+    pub total: Totals,
+    pub reprice: Option<Reprice>,
+}
+
+/// Folds sessions into grouped totals one at a time, so memory does not grow with their number.
+#[derive(Debug)]
+pub struct Aggregator {
+    by: GroupBy,
+    groups: BTreeMap<Vec<String>, Totals>,
+    total: Totals,
+    sessions: u64,
+    first_started_at: Option<String>,
+    last_ended_at: Option<String>,
+    reprice: Option<(PriceBook, Reprice)>,
+}
+
+impl Aggregator {
+    /// An empty aggregation grouped `by`.
+    pub fn new(by: GroupBy) -> Self {
+        Aggregator {
+            by,
+            groups: BTreeMap::new(),
+            total: Totals::default(),
+            sessions: 0,
+            first_started_at: None,
+            last_ended_at: None,
+            reprice: None,
+        }
+    }
+
+    /// Also prices every request on `model` (see `reprice`).
+    pub fn with_reprice(mut self, model: &str, prices: PriceBook) -> Self {
+        let empty = reprice([], model, &prices);
+        self.reprice = Some((prices, empty));
+        self
+    }
+
+    /// Adds one session.
+    pub fn add(&mut self, session: &SessionSummary) {
+        self.sessions += 1;
+        for request in &session.requests {
+            self.groups
+                .entry(self.by.key(session, request))
+                .or_default()
+                .add(request);
+            self.total.add(request);
+        }
+        if let Some((prices, sum)) = &mut self.reprice {
+            let part = reprice(&session.requests, &sum.model, prices);
+            sum.known_cost_usd += part.known_cost_usd;
+            sum.unpriced_requests += part.unpriced_requests;
+            sum.cost_usd = (sum.unpriced_requests == 0).then_some(sum.known_cost_usd);
+        }
+        if self
+            .first_started_at
+            .as_ref()
+            .is_none_or(|first| session.started_at < *first)
+        {
+            self.first_started_at = Some(session.started_at.clone());
+        }
+        if self
+            .last_ended_at
+            .as_ref()
+            .is_none_or(|last| session.ended_at > *last)
+        {
+            self.last_ended_at = Some(session.ended_at.clone());
+        }
+    }
+
+    /// The report so far.
+    pub fn finish(self) -> Report {
+        Report {
+            by: self.by,
+            sessions: self.sessions,
+            first_started_at: self.first_started_at,
+            last_ended_at: self.last_ended_at,
+            rows: self
+                .groups
+                .into_iter()
+                .map(|(key, totals)| Group { key, totals })
+                .collect(),
+            total: self.total,
+            reprice: self.reprice.map(|(_, reprice)| reprice),
+        }
+    }
+}
+
+/// Groups every request of `sessions`.
+pub fn aggregate(sessions: &[SessionSummary], by: GroupBy) -> Report {
+    let mut aggregator = Aggregator::new(by);
+    for session in sessions {
+        aggregator.add(session);
+    }
+    aggregator.finish()
+}
+
+/// Prices every request of `requests` on `model` instead, keeping each request's own token split
+/// (fresh input, cache reads and writes, output) and applying tiers per request.
+pub fn reprice<'a>(
+    requests: impl IntoIterator<Item = &'a PricedRequest>,
+    model: &str,
+    prices: &PriceBook,
+) -> Reprice {
+    let provider = PriceBook::provider_of(model);
+    let mut known_cost_usd = 0.0;
+    let mut unpriced_requests = 0;
+    for usage in requests
+        .into_iter()
+        .filter_map(|request| request.usage.as_ref())
+    {
+        match prices.price(provider, model, usage) {
+            Some(priced) => known_cost_usd += priced.usd,
+            None => unpriced_requests += 1,
+        }
+    }
+    Reprice {
+        model: model.to_owned(),
+        cost_usd: (unpriced_requests == 0).then_some(known_cost_usd),
+        known_cost_usd,
+        unpriced_requests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn request(
+        provider: &str,
+        model: &str,
+        input: u64,
+        cost: Option<f64>,
+    ) -> PricedRequest {
+        PricedRequest {
+            provider: provider.into(),
+            model: model.into(),
+            status: 200,
+            usage: Some(Usage {
+                input_tokens: input,
+                ..Usage::default()
+            }),
+            cost_usd: cost,
+            price_source: None,
+        }
+    }
+
+    fn session(id: &str, agent: &str, day: &str, requests: Vec<PricedRequest>) -> SessionSummary {
+        SessionSummary {
+            session_id: id.into(),
+            agent: agent.into(),
+            started_at: format!("{day}T10:00:00Z"),
+            ended_at: format!("{day}T11:00:00Z"),
+            requests,
+            ..SessionSummary::default()
+        }
+    }
+
+    #[test]
+    fn groups_by_each_key_and_keeps_unknown_costs_unknown() {
+        let sessions = vec![
+            session(
+                "aaaaaaaa11",
+                "claude",
+                "2026-11-01",
+                vec![request("anthropic", "claude-opus-5-5", 10, Some(1.0))],
+            ),
+            session(
+                "bbbbbbbb22",
+                "codex",
+                "2026-11-02",
+                vec![
+                    request("openai", "gpt-6.1-sol", 20, Some(2.0)),
+                    request("openai", "private", 5, None),
+                ],
+            ),
+        ];
+        let by_model = aggregate(&sessions, GroupBy::Model);
+        assert_eq!(by_model.rows.len(), 3);
+        assert_eq!(by_model.total.requests, 3);
+        assert_eq!(by_model.total.cost_usd, None);
+        assert_eq!(by_model.total.known_cost_usd, 3.0);
+        assert_eq!(by_model.total.unpriced_requests, 1);
+        assert_eq!(
+            by_model.first_started_at.as_deref(),
+            Some("2026-11-01T10:00:00Z")
+        );
+        assert_eq!(
+            by_model.last_ended_at.as_deref(),
+            Some("2026-11-02T11:00:00Z")
+        );
+
+        let by_agent = aggregate(&sessions, GroupBy::Agent);
+        let keys: Vec<_> = by_agent.rows.iter().map(|row| row.key.join("/")).collect();
+        assert_eq!(keys, ["claude", "codex"]);
+        assert_eq!(by_agent.rows[0].totals.cost_usd, Some(1.0));
+        assert_eq!(by_agent.rows[1].totals.cost_usd, None);
+
+        let by_day = aggregate(&sessions, GroupBy::Day);
+        assert_eq!(by_day.rows[1].key, ["2026-11-02"]);
+        let by_session = aggregate(&sessions, GroupBy::Session);
+        assert_eq!(
+            by_session.rows[0].key,
+            ["aaaaaaaa", "claude", "2026-11-01T10:00:00Z"]
+        );
+        assert_eq!(aggregate(&sessions, GroupBy::Provider).rows.len(), 2);
+    }
+
+    #[test]
+    fn reprice_keeps_the_cache_split_and_applies_tiers_per_request() {
+        let cached = PricedRequest {
+            usage: Some(Usage {
+                input_tokens: 1_000,
+                cache_read_tokens: 100_000,
+                output_tokens: 500,
+                ..Usage::default()
+            }),
+            ..request("anthropic", "claude-opus-5-5", 0, Some(0.0))
+        };
+        let big = request("anthropic", "claude-opus-5-5", 600_000, Some(0.0));
+        let result = reprice([&cached, &big], "MiniMax-M3", &PriceBook::default());
+        // MiniMax-M3: $0.30 input, $0.06 cached, $1.20 output per MTok; input above 512K tokens bills
+        // at twice that (https://platform.minimax.io/docs/guides/pricing-paygo).
+        let expected =
+            (1_000.0 * 0.3 + 100_000.0 * 0.06 + 500.0 * 1.2) / 1e6 + 600_000.0 * 0.6 / 1e6;
+        assert!(
+            (result.cost_usd.unwrap() - expected).abs() < 1e-12,
+            "{result:?}"
+        );
+        let unknown = reprice([&cached], "no-such-model", &PriceBook::default());
+        assert_eq!((unknown.cost_usd, unknown.unpriced_requests), (None, 1));
+    }
+}

@@ -1,0 +1,67 @@
+//! The CSV report, one row per group and a `total` row; an unknown cost is an empty cell. Rendering
+//! only; quoting is the `csv` crate's.
+
+use super::aggregate::{Report, Totals};
+
+const VALUE_COLUMNS: [&str; 12] = [
+    "requests",
+    "failed_requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "tokens_saved",
+    "cost_usd",
+    "known_cost_usd",
+    "unpriced_requests",
+    "saved_usd",
+];
+
+/// The report as CSV.
+pub fn render(report: &Report) -> Vec<u8> {
+    let keys: Vec<String> = report
+        .by
+        .key_names()
+        .iter()
+        .map(|key| key.to_ascii_lowercase())
+        .collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .chain(VALUE_COLUMNS)
+        .collect();
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    for row in &report.rows {
+        rows.push(row.key.iter().cloned().chain(values(&row.totals)).collect());
+    }
+    let mut total_key = vec![String::new(); keys.len()];
+    total_key[0] = "total".into();
+    rows.push(total_key.into_iter().chain(values(&report.total)).collect());
+    for row in rows {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(row);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+fn values(totals: &Totals) -> Vec<String> {
+    vec![
+        totals.requests.to_string(),
+        totals.failed_requests.to_string(),
+        totals.usage.input_tokens.to_string(),
+        totals.usage.output_tokens.to_string(),
+        totals.usage.cache_read_tokens.to_string(),
+        totals.usage.cache_write_5m_tokens.to_string(),
+        totals.usage.cache_write_1h_tokens.to_string(),
+        totals.tokens_saved.to_string(),
+        totals
+            .cost_usd
+            .map(|cost| cost.to_string())
+            .unwrap_or_default(),
+        totals.known_cost_usd.to_string(),
+        totals.unpriced_requests.to_string(),
+        totals.saved_usd.to_string(),
+    ]
+}

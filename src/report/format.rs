@@ -1,0 +1,94 @@
+//! How numbers and money read in the human renderers (table, markdown): thousands separators,
+//! enough decimals that small costs never read as zero, and `?` for unknown costs.
+
+use super::aggregate::{Reprice, Totals};
+
+/// Dollars with enough digits that small amounts do not read as zero.
+pub fn usd(amount: f64) -> String {
+    if amount != 0.0 && amount.abs() < 0.01 {
+        format!("${amount:.4}")
+    } else {
+        format!("${amount:.2}")
+    }
+}
+
+/// A count with thousands separators.
+pub fn count(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A cost that may be partly unknown: `$1.20`, `$1.20 + ?`, or `?`.
+pub fn cost(known_usd: f64, unpriced_requests: u64) -> String {
+    match unpriced_requests {
+        0 => usd(known_usd),
+        _ if known_usd > 0.0 => format!("{} + ?", usd(known_usd)),
+        _ => "?".to_owned(),
+    }
+}
+
+/// The value columns shared by every human renderer, after the key columns.
+pub const VALUE_HEADERS: [&str; 8] = [
+    "Requests",
+    "Input",
+    "Output",
+    "Cache read",
+    "Cache write",
+    "Tokens saved",
+    "Cost USD",
+    "Saved USD",
+];
+
+/// The value cells of one row.
+pub fn value_cells(totals: &Totals) -> Vec<String> {
+    let mut requests = count(totals.requests);
+    if totals.failed_requests > 0 {
+        requests.push_str(&format!(" ({} failed)", count(totals.failed_requests)));
+    }
+    vec![
+        requests,
+        count(totals.usage.input_tokens),
+        count(totals.usage.output_tokens),
+        count(totals.usage.cache_read_tokens),
+        count(totals.usage.cache_write_tokens()),
+        count(totals.tokens_saved),
+        cost(totals.known_cost_usd, totals.unpriced_requests),
+        usd(totals.saved_usd),
+    ]
+}
+
+/// "On MODEL this would have cost $X instead of $Y."
+pub fn reprice_line(reprice: &Reprice, actual: &Totals, subject: &str) -> String {
+    format!(
+        "On {} {subject} would have cost {} instead of {}.",
+        reprice.model,
+        cost(reprice.known_cost_usd, reprice.unpriced_requests),
+        cost(actual.known_cost_usd, actual.unpriced_requests)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_counts_and_dollars() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(12_345_678), "12,345,678");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(0.004), "$0.0040");
+        assert_eq!(usd(12.345), "$12.35");
+        assert_eq!(cost(1.5, 0), "$1.50");
+        assert_eq!(cost(1.5, 2), "$1.50 + ?");
+        assert_eq!(cost(0.0, 2), "?");
+    }
+}

@@ -1,0 +1,167 @@
+//! The JSON session summary: a versioned record of one wrapped session, written by `wrap` and read
+//! by `report`. Schema and (de)serialization only; `report::write_atomically` and `report::run` do
+//! the file I/O. A summary never contains a key or the session secret.
+
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::{GroupBy, Reprice, Totals, aggregate};
+use crate::usage::ledger::PricedRequest;
+
+/// Bumped whenever a field changes meaning or disappears; readers skip other versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One wrapped session.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub schema_version: u32,
+    /// Random id; `report` counts a session once however many copies of its file it is given.
+    pub session_id: String,
+    pub headroom_version: String,
+    /// `claude` or `codex`.
+    pub agent: String,
+    /// headroom's own command line, credentials redacted.
+    pub argv: Vec<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// RFC 3339, UTC.
+    pub ended_at: String,
+    /// What headroom exited with (the agent's code, or 128+signal).
+    pub exit_code: u8,
+    /// One row per provider and model, for people and `jq`; `report` reads `requests`.
+    pub models: Vec<ModelRow>,
+    pub totals: Totals,
+    /// Every request, with its usage and price.
+    pub requests: Vec<PricedRequest>,
+    /// `wrap --compare MODEL`: the same tokens priced on that model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Reprice>,
+    /// `wrap --budget USD`: the limit and what happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetOutcome>,
+}
+
+/// Totals of one provider and model in a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRow {
+    pub provider: String,
+    pub model: String,
+    /// The price data that priced this model's requests (`null` when none could).
+    pub price_source: Option<String>,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// How a session's budget went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetOutcome {
+    pub budget_usd: f64,
+    /// The known cost when the session ended.
+    pub spent_usd: f64,
+    /// Requests refused because the budget was reached.
+    pub refused_requests: u64,
+    /// False when some requests had no known price, so the spend may be higher than counted.
+    pub fully_enforced: bool,
+}
+
+impl SessionSummary {
+    /// Fills `models` and `totals` from `requests`.
+    pub fn with_rows(mut self) -> Self {
+        let report = aggregate(std::slice::from_ref(&self), GroupBy::Model);
+        self.models = report
+            .rows
+            .into_iter()
+            .map(|group| {
+                let [provider, model] = <[String; 2]>::try_from(group.key).unwrap_or_default();
+                let price_source = self
+                    .requests
+                    .iter()
+                    .filter(|request| request.provider == provider && request.model == model)
+                    .find_map(|request| request.price_source.clone());
+                ModelRow {
+                    provider,
+                    model,
+                    price_source,
+                    totals: group.totals,
+                }
+            })
+            .collect();
+        self.totals = report.total;
+        self
+    }
+}
+
+/// Why a file is not a summary `report` can use.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a headroom session summary: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error(
+        "summary schema version {0} is not supported by this headroom (it reads version {SCHEMA_VERSION})"
+    )]
+    UnknownVersion(u64),
+}
+
+/// Reads a summary, refusing other schema versions.
+pub fn parse(bytes: &[u8]) -> Result<SessionSummary, ParseError> {
+    #[derive(Deserialize)]
+    struct Version {
+        schema_version: u64,
+    }
+    let Version { schema_version } = serde_json::from_slice(bytes)?;
+    if schema_version != u64::from(SCHEMA_VERSION) {
+        return Err(ParseError::UnknownVersion(schema_version));
+    }
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+/// The summary as pretty JSON.
+pub fn render(summary: &SessionSummary) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(summary).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::Usage;
+
+    #[test]
+    fn a_summary_survives_the_round_trip_and_other_versions_are_refused() {
+        let summary = SessionSummary {
+            schema_version: SCHEMA_VERSION,
+            session_id: "abc".into(),
+            agent: "claude".into(),
+            requests: vec![PricedRequest {
+                provider: "anthropic".into(),
+                model: "claude-opus-5-5".into(),
+                status: 200,
+                usage: Some(Usage {
+                    input_tokens: 5,
+                    ..Usage::default()
+                }),
+                cost_usd: Some(0.5),
+                price_source: Some("test".into()),
+            }],
+            ..SessionSummary::default()
+        }
+        .with_rows();
+        assert_eq!(summary.models.len(), 1);
+        assert_eq!(summary.models[0].price_source.as_deref(), Some("test"));
+        assert_eq!(summary.totals.cost_usd, Some(0.5));
+        assert_eq!(parse(&render(&summary)).unwrap(), summary);
+
+        let future = String::from_utf8(render(&summary))
+            .unwrap()
+            .replace("\"schema_version\": 1", "\"schema_version\": 9");
+        assert!(matches!(
+            parse(future.as_bytes()),
+            Err(ParseError::UnknownVersion(9))
+        ));
+        assert!(matches!(
+            parse(b"{\"schema_version\": 1"),
+            Err(ParseError::Corrupt(_))
+        ));
+        assert!(matches!(parse(b"[]"), Err(ParseError::Corrupt(_))));
+    }
+}
