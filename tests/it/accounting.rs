@@ -237,3 +237,130 @@ fn default_summary_goes_to_headroom_home_sessions() {
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(summary["totals"]["requests"], 0);
 }
+
+#[test]
+fn budget_refuses_requests_once_reached_with_a_message_the_agent_shows() {
+    // Each request costs 100,000 × $4/MTok = $0.40 on claude-opus-5-5.
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(
+            200,
+            json!({"model":"claude-opus-5-5","usage":{"input_tokens":100000,"output_tokens":0}})
+                .to_string(),
+        )
+    });
+    let dir = Dir::new();
+    let body = json!({"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}});
+    let plan = json!({"requests": [body, body, body, body]});
+    let assert = wrap_stub(&dir, "claude", &plan, &["--budget", "0.50"])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    assert_eq!(
+        upstream.requests().len(),
+        2,
+        "forwarding stops once $0.80 >= $0.50"
+    );
+    let stub = dir.read_json("stub.json");
+    let statuses: Vec<u64> = stub["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 200, 400, 400]);
+    let refusal: Value =
+        serde_json::from_str(stub["responses"][2]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(refusal["type"], "error");
+    let message = refusal["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("budget of $0.50")
+            && message.contains("$0.80 spent")
+            && message.contains("--budget"),
+        "{message}"
+    );
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["budget"]["budget_usd"], 0.5);
+    assert_eq!(summary["budget"]["refused_requests"], 2);
+    assert_eq!(summary["budget"]["fully_enforced"], true);
+    assert_usd(&summary["budget"]["spent_usd"], 0.8);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("the budget of $0.50 was reached; 2 requests were refused"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn compare_prices_the_session_on_another_model() {
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(200, json!({"model":"claude-opus-5-5","usage":{"input_tokens":100000,"output_tokens":1000,"cache_read_input_tokens":50000}}).to_string())
+    });
+    let dir = Dir::new();
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}]});
+    let assert = wrap_stub(&dir, "claude", &plan, &["--compare", "MiniMax-M3"])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    // claude-opus-5-5: $4 in, $0.20 cache read, $20 out; MiniMax-M3: $0.30 in, $0.06 cached, $1.20 out.
+    let actual = 100000.0 * 4e-6 + 50000.0 * 0.2e-6 + 1000.0 * 20e-6;
+    let on_m3 = 100000.0 * 0.3e-6 + 50000.0 * 0.06e-6 + 1000.0 * 1.2e-6;
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let line =
+        format!("On MiniMax-M3 this session would have cost ${on_m3:.2} instead of ${actual:.2}.");
+    assert!(stderr.contains(&line), "{line}\n{stderr}");
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["compare"]["model"], "MiniMax-M3");
+    assert_usd(&summary["compare"]["cost_usd"], on_m3);
+}
+
+#[test]
+fn price_overrides_apply_and_a_bad_file_never_stops_the_session() {
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(200, json!({"model":"claude-private-7","usage":{"input_tokens":1000000,"output_tokens":1000000}}).to_string())
+    });
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("home")).unwrap();
+    dir.write(
+        "home/prices.toml",
+        "[models.\"claude-private-7\"]\ninput = 1.5\noutput = 3\n",
+    );
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-private-7"}}]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "claude-private-7");
+    assert_usd(&row["cost_usd"], 4.5);
+    assert!(
+        row["price_source"]
+            .as_str()
+            .unwrap()
+            .starts_with("override ("),
+        "{row}"
+    );
+
+    let bad = dir.write(
+        "bad.toml",
+        "[models.\"claude-private-7\"]\ninput = \"cheap\"\noutput = 3\n",
+    );
+    let assert = wrap_stub(&dir, "claude", &plan, &["--prices", bad.to_str().unwrap()])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("warning:")
+            && stderr.contains("bad.toml")
+            && stderr.contains("line 2")
+            && stderr.contains("using the bundled prices"),
+        "{stderr}"
+    );
+    assert!(summary_row(&dir.read_json("summary.json"), "claude-private-7")["cost_usd"].is_null());
+}

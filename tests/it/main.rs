@@ -9,6 +9,8 @@ mod accounting;
 mod cli;
 /// The real Claude Code and Codex CLIs, end to end.
 mod real_clients;
+/// `headroom report`: reading summaries, grouping, formats, budget gate.
+mod report;
 /// Which upstream gets each request, and whose key goes with it.
 mod routing;
 /// Responses relayed byte for byte while they arrive.

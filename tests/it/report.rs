@@ -1,0 +1,258 @@
+use serde_json::{Value, json};
+
+use crate::support::{Dir, MockUpstream, Reply, headroom};
+
+/// A schema-1 summary with one request per (provider, model, input, output, cost) entry.
+fn summary(
+    id: &str,
+    agent: &str,
+    started_at: &str,
+    requests: &[(&str, &str, u64, u64, Option<f64>)],
+) -> String {
+    let requests: Vec<Value> = requests
+        .iter()
+        .map(|(provider, model, input, output, cost)| {
+            json!({
+                "provider": provider, "model": model, "status": 200,
+                "usage": {"input_tokens": input, "output_tokens": output, "cache_read_tokens": 0,
+                          "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0},
+                "cost_usd": cost, "price_source": cost.map(|_| "test"),
+            })
+        })
+        .collect();
+    json!({
+        "schema_version": 1, "session_id": id, "headroom_version": "0.1.0", "agent": agent,
+        "argv": ["headroom"], "started_at": started_at, "ended_at": started_at, "exit_code": 0,
+        "models": [], "requests": requests,
+        "totals": {"requests": 0, "failed_requests": 0, "input_tokens": 0, "output_tokens": 0,
+                   "cache_read_tokens": 0, "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0,
+                   "tokens_saved": 0, "cost_usd": 0.0, "known_cost_usd": 0.0, "unpriced_requests": 0, "saved_usd": 0.0},
+    })
+    .to_string()
+}
+
+fn fixture() -> Dir {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("s")).unwrap();
+    dir.write(
+        "s/a.json",
+        &summary(
+            "aaaaaaaa0001",
+            "claude",
+            "2026-11-01T09:00:00Z",
+            &[
+                ("anthropic", "claude-opus-5-5", 1000, 200, Some(1.25)),
+                ("anthropic", "claude-opus-5-5", 3000, 100, Some(0.75)),
+            ],
+        ),
+    );
+    dir.write(
+        "s/b.json",
+        &summary(
+            "bbbbbbbb0002",
+            "codex",
+            "2026-11-02T09:00:00Z",
+            &[
+                ("openai", "gpt-6.1-sol", 500, 50, Some(0.5)),
+                ("openai", "private-model", 10, 1, None),
+            ],
+        ),
+    );
+    dir
+}
+
+fn report(dir: &Dir, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .arg("report")
+        .arg(dir.path("s"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn markdown_report_is_ready_for_a_pull_request() {
+    let dir = fixture();
+    let (code, stdout, _) = report(&dir, &["--format", "markdown"]);
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!(stdout, @r"
+    ### headroom cost report
+
+    2 sessions, 2026-11-01T09:00:00Z to 2026-11-02T09:00:00Z.
+
+    | Provider | Model | Requests | Input | Output | Cache read | Cache write | Tokens saved | Cost USD | Saved USD |
+    | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+    | anthropic | claude-opus-5-5 | 2 | 4,000 | 300 | 0 | 0 | 0 | $2.00 | $0.00 |
+    | openai | gpt-6.1-sol | 1 | 500 | 50 | 0 | 0 | 0 | $0.50 | $0.00 |
+    | openai | private-model | 1 | 10 | 1 | 0 | 0 | 0 | ? | $0.00 |
+    | **Total** |  | 4 | 4,510 | 351 | 0 | 0 | 0 | $2.50 + ? | $0.00 |
+
+    `?`: 1 requests have no known price; add their models to prices.toml to count them.
+    ");
+}
+
+#[test]
+fn json_and_csv_reports_mark_unknown_cost_as_null_or_empty() {
+    let dir = fixture();
+    let (code, stdout, _) = report(&dir, &["--format", "json", "--by", "agent"]);
+    assert_eq!(code, Some(0));
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["by"], "agent");
+    assert_eq!(json["sessions"], 2);
+    assert_eq!(json["rows"][0]["key"], json!(["claude"]));
+    assert_eq!(json["rows"][0]["cost_usd"], 2.0);
+    assert_eq!(json["rows"][1]["key"], json!(["codex"]));
+    assert!(json["rows"][1]["cost_usd"].is_null());
+    assert_eq!(json["rows"][1]["known_cost_usd"], 0.5);
+    assert!(json["total"]["cost_usd"].is_null());
+    assert_eq!(json["total"]["known_cost_usd"], 2.5);
+
+    let (_, csv, _) = report(&dir, &["--format", "csv", "--by", "provider"]);
+    insta::assert_snapshot!(csv, @r"
+    provider,requests,failed_requests,input_tokens,output_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,tokens_saved,cost_usd,known_cost_usd,unpriced_requests,saved_usd
+    anthropic,2,0,4000,300,0,0,0,0,2,2,0,0
+    openai,2,0,510,51,0,0,0,0,,0.5,1,0
+    total,4,0,4510,351,0,0,0,0,,2.5,1,0
+    ");
+}
+
+#[test]
+fn corrupt_foreign_and_duplicate_files_are_skipped_with_a_warning() {
+    let dir = fixture();
+    dir.write("s/corrupt.json", "{\"schema_version\": 1, \"session_id\": ");
+    dir.write("s/future.json", "{\"schema_version\": 7}");
+    let copy = std::fs::read_to_string(dir.path("s/a.json")).unwrap();
+    dir.write("s/z-copy-of-a.json", &copy);
+    dir.write("s/notes.txt", "not a summary, not even read");
+    let (code, stdout, stderr) = report(&dir, &["--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for (file, reason) in [
+        ("corrupt.json", "not a headroom session summary"),
+        ("future.json", "schema version 7 is not supported"),
+        ("z-copy-of-a.json", "same session as"),
+    ] {
+        assert!(
+            stderr.lines().any(|line| line.contains("warning: skipping")
+                && line.contains(file)
+                && line.contains(reason)),
+            "no warning for {file}:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("notes.txt"));
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["sessions"], 2, "the copy is counted once");
+    assert_eq!(json["total"]["requests"], 4);
+}
+
+#[test]
+fn budget_gate_exits_3_when_over() {
+    let dir = fixture();
+    let (code, _, stderr) = report(&dir, &["--budget", "2.00"]);
+    assert_eq!(code, Some(3));
+    assert!(
+        stderr.contains("total cost $2.50 is over the budget of $2.00"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = report(&dir, &["--budget", "3"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stderr.contains("1 requests have no known price"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = report(&dir, &["--budget", "lots"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("not an amount in USD"), "{stderr}");
+}
+
+#[test]
+fn since_filters_by_session_start() {
+    let dir = fixture();
+    let (_, stdout, _) = report(&dir, &["--format", "json", "--since", "2026-11-02"]);
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["sessions"], 1);
+    assert_eq!(json["rows"][0]["key"][0], "openai");
+    let (code, _, stderr) = report(&dir, &["--since", "whenever"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("hint: use e.g. --since 7d"), "{stderr}");
+}
+
+#[test]
+fn markdown_is_appended_to_the_github_step_summary() {
+    let dir = fixture();
+    let step_summary = dir.write("step-summary.md", "earlier step\n");
+    let output = headroom()
+        .env("GITHUB_STEP_SUMMARY", &step_summary)
+        .args(["report", "--format", "markdown"])
+        .arg(dir.path("s"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let written = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(
+        written.starts_with("earlier step\n### headroom cost report"),
+        "{written}"
+    );
+    assert!(written.contains(&String::from_utf8(output.stdout).unwrap()));
+}
+
+#[test]
+fn reprice_shows_the_same_tokens_on_another_model() {
+    let dir = fixture();
+    let (_, stdout, _) = report(&dir, &["--reprice", "MiniMax-M2.7"]);
+    // MiniMax-M2.7: $0.30 input, $1.20 output per MTok (https://platform.minimax.io/docs/guides/pricing-paygo).
+    let expected = (4510.0 * 0.3 + 351.0 * 1.2) / 1e6;
+    let line = format!(
+        "On MiniMax-M2.7 these sessions would have cost ${expected:.4} instead of $2.50 + ?."
+    );
+    assert!(stdout.contains(&line), "{line}\n{stdout}");
+}
+
+#[test]
+fn the_default_report_reads_the_sessions_directory() {
+    let dir = Dir::new();
+    let (code, _, stderr) = {
+        let output = headroom()
+            .env("HEADROOM_HOME", dir.path("home"))
+            .arg("report")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            output.stdout,
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    assert_eq!(code, Some(0), "no sessions yet is not an error: {stderr}");
+
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(200, json!({"model": "claude-opus-5-5", "usage": {"input_tokens": 1000, "output_tokens": 100}}).to_string())
+    });
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}]});
+    headroom()
+        .env("STUB_PLAN", dir.write("plan.json", &plan.to_string()))
+        .env("STUB_OUT", dir.path("stub.json"))
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["wrap", "claude", "--agent-bin"])
+        .arg(crate::support::stub_agent())
+        .assert()
+        .success();
+    let output = headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["report", "--all", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["sessions"], 1);
+    // claude-opus-5-5: $4 input, $20 output per MTok.
+    let expected = 1000.0 * 4e-6 + 100.0 * 20e-6;
+    assert!((json["total"]["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-12);
+}
