@@ -233,7 +233,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__wrap)
-            opts="-q -v -h --model --agent-bin --summary --compare --budget --prices --quiet --verbose --color --help claude codex"
+            opts="-q -v -h --model --agent-bin --summary --compare --budget --no-compress --prices --quiet --verbose --color --help claude codex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -45,6 +45,7 @@ complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Pr
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l no-compress -d 'Forward tool outputs as the agent sent them (also: HEADROOM_COMPRESS=off)'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s h -l help -d 'Print help (see more with \'--help\')'

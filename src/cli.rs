@@ -166,6 +166,14 @@ pub struct WrapArgs {
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub budget: Option<f64>,
 
+    /// Forward tool outputs as the agent sent them (also: HEADROOM_COMPRESS=off).
+    ///
+    /// By default large tool outputs in the newest turn are compressed (logs, search results,
+    /// diffs, JSON), keeping errors, warnings and the first and last lines; what is left out stays
+    /// in a file named in the output, under `$HEADROOM_HOME/originals/`.
+    #[arg(long)]
+    pub no_compress: bool,
+
     #[command(flatten)]
     pub prices: PriceArgs,
 

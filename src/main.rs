@@ -3,6 +3,7 @@
 //! `main` only parses the command line, dispatches, and turns errors into messages and exit codes.
 
 mod cli;
+mod compress;
 mod config;
 mod env;
 mod error;

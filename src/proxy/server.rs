@@ -24,8 +24,9 @@ use tokio::task::JoinHandle;
 use super::route::{self, Family, Provider, Upstreams};
 use super::stream::{self, Tap};
 use super::{ProxyBody, forward, reply};
+use crate::compress::Compressor;
 use crate::env::{self, Secret};
-use crate::usage::ledger::{Ledger, RequestRecord};
+use crate::usage::ledger::{Ledger, Removed, RequestRecord};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -46,6 +47,18 @@ pub struct State {
     /// `wrap --budget`: nothing is forwarded once the known cost reaches it.
     budget_usd: Option<f64>,
     refused_requests: AtomicU64,
+    compressor: Option<Compressor>,
+}
+
+/// How the proxy behaves for this session.
+#[derive(Debug)]
+pub struct ProxyOptions {
+    pub upstreams: Upstreams,
+    /// The family of paths that are neither Messages nor Responses/Chat (the agent's own).
+    pub default_family: Family,
+    pub budget_usd: Option<f64>,
+    /// `None` with --no-compress.
+    pub compressor: Option<Compressor>,
 }
 
 /// A running proxy; call `shutdown` once the agent has exited.
@@ -62,12 +75,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// Binds and starts serving; the proxy accepts connections before this returns.
-    pub async fn start(
-        upstreams: Upstreams,
-        default_family: Family,
-        ledger: Arc<Ledger>,
-        budget_usd: Option<f64>,
-    ) -> anyhow::Result<Proxy> {
+    pub async fn start(options: ProxyOptions, ledger: Arc<Ledger>) -> anyhow::Result<Proxy> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .context("could not bind the proxy to 127.0.0.1")?;
@@ -82,12 +90,13 @@ impl Proxy {
         let state = Arc::new(State {
             prefix: format!("/s/{}", secret.expose()),
             secret: secret.clone(),
-            upstreams,
-            default_family,
+            upstreams: options.upstreams,
+            default_family: options.default_family,
             client,
             ledger,
-            budget_usd,
+            budget_usd: options.budget_usd,
             refused_requests: AtomicU64::new(0),
+            compressor: options.compressor,
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), stopped));
@@ -226,6 +235,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
             status: status.as_u16(),
             usage: None,
             latency: started.elapsed(),
+            removed: Removed::default(),
         });
         reply::error(route.family, status, message)
     };
@@ -259,6 +269,22 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
         (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
         _ => body,
     };
+    // Compression works on the body as it will be forwarded (model already spliced); anything it
+    // does not understand is left as it is.
+    let (body, removed) = match state
+        .compressor
+        .as_ref()
+        .and_then(|compressor| compressor.compress(&body, route.family, &keep_original))
+    {
+        Some(outcome) => (
+            outcome.body,
+            Removed {
+                newest_tokens: outcome.tokens_removed_newest,
+                earlier_tokens: outcome.tokens_removed_earlier,
+            },
+        ),
+        None => (body, Removed::default()),
+    };
     let headers = forward::upstream_headers(
         &parts.headers,
         &route,
@@ -275,6 +301,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
                 model: forwarded_model.clone(),
                 upstream: upstream_host.clone(),
                 started,
+                removed,
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {
@@ -285,6 +312,12 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
             &format!("headroom: {:#}", anyhow::Error::new(error)),
         ),
     }
+}
+
+/// Keeps an original where its compressed form's marker points; a failure means the lossy form is
+/// not used (the agent could not read what was left out).
+fn keep_original(path: &std::path::Path, text: &str) -> bool {
+    crate::compress::store::keep(path, text).is_ok()
 }
 
 /// The host (and port) of a URL, for log lines.

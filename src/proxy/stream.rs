@@ -18,7 +18,7 @@ use super::forward::{connection_listed, is_hop_by_hop};
 use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
 use crate::usage::extract::UsageReader;
-use crate::usage::ledger::{Ledger, RequestRecord};
+use crate::usage::ledger::{Ledger, Removed, RequestRecord};
 use crate::usage::sse::EventReader;
 
 /// A non-streaming body larger than this is relayed but not read for usage.
@@ -34,6 +34,8 @@ pub struct Tap {
     pub model: Option<String>,
     pub upstream: String,
     pub started: Instant,
+    /// Tokens compression removed from the request.
+    pub removed: Removed,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -124,6 +126,7 @@ impl TapState {
             status: self.status,
             usage,
             latency: tap.started.elapsed(),
+            removed: tap.removed,
         });
     }
 }

@@ -54,6 +54,8 @@ impl Totals {
         }
         self.known_cost_usd += request.cost_usd.unwrap_or(0.0);
         self.unpriced_requests += u64::from(request.is_unpriced());
+        self.tokens_saved += request.tokens_saved;
+        self.saved_usd += request.saved_usd.unwrap_or(0.0);
         self.cost_usd = (self.unpriced_requests == 0).then_some(self.known_cost_usd);
     }
 }
@@ -272,6 +274,8 @@ mod tests {
             }),
             cost_usd: cost,
             price_source: None,
+            tokens_saved: 0,
+            saved_usd: Some(0.0),
         }
     }
 

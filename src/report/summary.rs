@@ -142,6 +142,8 @@ mod tests {
                 }),
                 cost_usd: Some(0.5),
                 price_source: Some("test".into()),
+                tokens_saved: 7,
+                saved_usd: Some(0.25),
             }],
             ..SessionSummary::default()
         }
@@ -149,6 +151,10 @@ mod tests {
         assert_eq!(summary.models.len(), 1);
         assert_eq!(summary.models[0].price_source.as_deref(), Some("test"));
         assert_eq!(summary.totals.cost_usd, Some(0.5));
+        assert_eq!(
+            (summary.totals.tokens_saved, summary.totals.saved_usd),
+            (7, 0.25)
+        );
         assert_eq!(parse(&render(&summary)).unwrap(), summary);
 
         let future = String::from_utf8(render(&summary))

@@ -26,6 +26,17 @@ pub struct RequestRecord {
     pub usage: Option<Usage>,
     /// Time from receiving the request to the end of the response.
     pub latency: Duration,
+    /// Tokens compression removed from this request.
+    pub removed: Removed,
+}
+
+/// Tokens compression removed from one request, by where they would have been in the prompt.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    /// From the newest turn: they would have been written to the cache (or sent as input).
+    pub newest_tokens: u64,
+    /// From earlier turns, replayed: they would have been read from the cache (or sent as input).
+    pub earlier_tokens: u64,
 }
 
 /// One request with its price, as kept in the ledger and in the session summary.
@@ -40,6 +51,12 @@ pub struct PricedRequest {
     pub cost_usd: Option<f64>,
     /// Which price data priced it.
     pub price_source: Option<String>,
+    /// Tokens compression removed from the request.
+    #[serde(default)]
+    pub tokens_saved: u64,
+    /// What those tokens would have cost on this request; `None` when unknown.
+    #[serde(default)]
+    pub saved_usd: Option<f64>,
 }
 
 impl PricedRequest {
@@ -95,6 +112,10 @@ impl Ledger {
                 (Some(_), priced) => priced.as_ref().map(|priced| priced.usd),
             },
             price_source: priced.map(|priced| priced.source),
+            tokens_saved: record.removed.newest_tokens + record.removed.earlier_tokens,
+            saved_usd: record.usage.as_ref().map_or(Some(0.0), |usage| {
+                self.saved_usd(record.provider, &record.model, usage, record.removed)
+            }),
         };
         {
             let mut state = self.lock();
@@ -105,6 +126,38 @@ impl Ledger {
         if let Some(observer) = &self.observer {
             let _ = observer.send(record);
         }
+    }
+
+    /// What the removed tokens would have cost on this request: the price of the usage the
+    /// provider would have billed without compression, minus the price of what it billed.
+    ///
+    /// Removed tokens of the newest turn would have been written to the cache when the provider
+    /// reports cache writes for the request (else sent as plain input); removed tokens replayed
+    /// from earlier turns would have been read from the cache when it reports cache reads.
+    fn saved_usd(
+        &self,
+        provider: &str,
+        model: &str,
+        usage: &Usage,
+        removed: Removed,
+    ) -> Option<f64> {
+        if removed == Removed::default() {
+            return Some(0.0);
+        }
+        let mut without = *usage;
+        match (usage.cache_write_5m_tokens, usage.cache_write_1h_tokens) {
+            (0, 0) => without.input_tokens += removed.newest_tokens,
+            (five, one) if one > five => without.cache_write_1h_tokens += removed.newest_tokens,
+            _ => without.cache_write_5m_tokens += removed.newest_tokens,
+        }
+        if usage.cache_read_tokens > 0 {
+            without.cache_read_tokens += removed.earlier_tokens;
+        } else {
+            without.input_tokens += removed.earlier_tokens;
+        }
+        let billed = self.prices.price(provider, model, usage)?.usd;
+        let counterfactual = self.prices.price(provider, model, &without)?.usd;
+        Some(counterfactual - billed)
     }
 
     /// The known cost so far, and how many requests had no known price.
@@ -142,6 +195,7 @@ mod tests {
             status,
             usage,
             latency: Duration::ZERO,
+            removed: Removed::default(),
         }
     }
 
@@ -170,5 +224,36 @@ mod tests {
         assert!(requests[1].is_failure());
         assert!(requests[2].is_unpriced());
         assert_eq!(ledger.spent(), (4.0, 1));
+    }
+
+    // claude-opus-5-5: $4 input, $0.20 cache read, $5 5-minute cache write per MTok
+    // (https://platform.claude.com/docs/en/about-claude/pricing).
+    #[test]
+    fn removed_tokens_are_priced_where_they_would_have_been_billed() {
+        let ledger = Ledger::new(PriceBook::default(), None);
+        let cached = Usage {
+            input_tokens: 10,
+            cache_read_tokens: 50_000,
+            cache_write_5m_tokens: 3_000,
+            ..Usage::default()
+        };
+        let mut with_removed = record("anthropic", "claude-opus-5-5", 200, Some(cached));
+        with_removed.removed = Removed {
+            newest_tokens: 1_000,
+            earlier_tokens: 20_000,
+        };
+        ledger.record(with_removed.clone());
+        let mut uncached = with_removed;
+        uncached.usage = Some(Usage {
+            input_tokens: 500,
+            ..Usage::default()
+        });
+        ledger.record(uncached);
+        let requests = ledger.requests();
+        assert_eq!(requests[0].tokens_saved, 21_000);
+        let cached_saving = 1_000.0 * 5e-6 + 20_000.0 * 0.2e-6;
+        assert!((requests[0].saved_usd.unwrap() - cached_saving).abs() < 1e-12);
+        let plain_saving = 21_000.0 * 4e-6;
+        assert!((requests[1].saved_usd.unwrap() - plain_saving).abs() < 1e-12);
     }
 }

@@ -14,11 +14,12 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 
 use crate::cli::{AgentKind, GlobalArgs, WrapArgs};
+use crate::compress::Compressor;
 use crate::env::{self, Secret};
 use crate::error::{Error, ExitStatus};
 use crate::pricing::PriceBook;
 use crate::proxy::route::{Family, Upstreams, is_minimax_model};
-use crate::proxy::server::Proxy;
+use crate::proxy::server::{Proxy, ProxyOptions};
 use crate::report::aggregate::{GroupBy, aggregate, reprice};
 use crate::report::format;
 use crate::report::summary::{BudgetOutcome, SCHEMA_VERSION, SessionSummary};
@@ -84,7 +85,13 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             prices.clone(),
             global.verbose.then_some(records_tx),
         ));
-        let proxy = Proxy::start(upstreams, family, ledger.clone(), args.budget).await?;
+        let options = ProxyOptions {
+            upstreams,
+            default_family: family,
+            budget_usd: args.budget,
+            compressor: compressor(args),
+        };
+        let proxy = Proxy::start(options, ledger.clone()).await?;
         let session = Session {
             program,
             base_url: proxy.base_url.clone(),
@@ -101,8 +108,13 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             ),
         };
         let printer = tokio::spawn(print_records(records_rx));
-        // Decode the price data while the agent starts, not before it.
+        // Decode the price data and tidy old originals while the agent starts, not before it.
         tokio::task::spawn_blocking(PriceBook::warm_up);
+        if let Some(dir) = originals_dir() {
+            tokio::task::spawn_blocking(move || {
+                crate::compress::store::prune(&dir, SystemTime::now())
+            });
+        }
         let status = child::run(&launch, install).await;
         let refused_requests = proxy.refused_requests();
         proxy.shutdown().await;
@@ -183,6 +195,23 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         Err(error) => eprintln!("headroom: warning: {error:#}"),
     }
     Ok(status)
+}
+
+/// The session's compressor, unless compression is turned off.
+fn compressor(args: &WrapArgs) -> Option<Compressor> {
+    let off_by_env = env::var(env::HEADROOM_COMPRESS).is_some_and(|value| {
+        matches!(
+            value.to_ascii_lowercase().as_str(),
+            "off" | "0" | "false" | "no"
+        )
+    });
+    (!args.no_compress && !off_by_env).then(|| Compressor::new(originals_dir()))
+}
+
+/// Where originals of lossy compressions are kept: shared by sessions, so a resumed session still
+/// finds the files its earlier turns point at.
+fn originals_dir() -> Option<PathBuf> {
+    crate::config::headroom_home().map(|home| home.join("originals"))
 }
 
 fn find_agent(args: &WrapArgs, program: &str, install: &'static str) -> Result<PathBuf, Error> {

@@ -7,6 +7,8 @@ mod support;
 mod accounting;
 /// Flags, help, completions, man page, and errors before anything runs.
 mod cli;
+/// Tool outputs compressed on the way, with their facts and the original kept.
+mod compression;
 /// The real Claude Code and Codex CLIs, end to end.
 mod real_clients;
 /// `headroom report`: reading summaries, grouping, formats, budget gate.

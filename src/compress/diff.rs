@@ -1,0 +1,98 @@
+//! Pure: unified diffs (`git diff`, `git log -p`). Keeps every file and hunk header and every
+//! changed line (up to a bound per hunk), with one line of context around changes instead of three.
+
+use super::{Kept, marker};
+
+const MIN_LINES: usize = 60;
+const CONTEXT: usize = 1;
+const MAX_CHANGED_PER_HUNK: usize = 80;
+
+/// Whether the text is a unified diff.
+pub fn looks_like(text: &str) -> bool {
+    text.starts_with("diff --git")
+        || text.contains("\ndiff --git")
+        || (text.contains("\n@@ -") && text.contains("\n+++ "))
+}
+
+/// The compressed diff, or `None` when there is little to drop.
+pub fn compress(text: &str, original: &str) -> Option<Kept> {
+    if !looks_like(text) {
+        return None;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    if lines.len() < MIN_LINES {
+        return None;
+    }
+    let mut keep = vec![false; lines.len()];
+    let mut in_hunk = false;
+    let mut changed_in_hunk = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("@@") {
+            in_hunk = true;
+            changed_in_hunk = 0;
+            keep[i] = true;
+        } else if !in_hunk
+            || !(line.starts_with(' ')
+                || line.starts_with('+')
+                || line.starts_with('-')
+                || line.is_empty())
+        {
+            // File headers, commit headers and messages (git log -p) are kept whole.
+            in_hunk = line.starts_with('\\') && in_hunk;
+            keep[i] = true;
+        } else if line.starts_with('+') || line.starts_with('-') {
+            changed_in_hunk += 1;
+            if changed_in_hunk <= MAX_CHANGED_PER_HUNK {
+                let from = i.saturating_sub(CONTEXT);
+                let to = (i + CONTEXT).min(lines.len() - 1);
+                for k in from..=to {
+                    // Context lines only: never pull in a line beyond the hunk.
+                    keep[k] = keep[k] || k == i || lines[k].starts_with(' ');
+                }
+            }
+        }
+    }
+    Kept::from_lines(&lines, &keep, |omitted| {
+        marker(
+            omitted,
+            "diff lines",
+            &format!("headers and changes kept, context cut to {CONTEXT} line"),
+            original,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_headers_and_changes() {
+        let mut text = String::from(
+            "diff --git a/src/lib.rs b/src/lib.rs\nindex 1..2 100644\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,80 +1,80 @@\n",
+        );
+        for i in 0..80 {
+            if i == 40 {
+                text.push_str(
+                    "-const VERSION: &str = \"1.0.0\";\n+const VERSION: &str = \"1.1.0\";\n",
+                );
+            } else {
+                text.push_str(&format!(" fn unchanged_{i}() {{}}\n"));
+            }
+        }
+        let kept = compress(&text, "/tmp/d.txt").unwrap();
+        for fact in [
+            "diff --git a/src/lib.rs",
+            "+++ b/src/lib.rs",
+            "@@ -1,80 +1,80 @@",
+            "-const VERSION: &str = \"1.0.0\";",
+            "+const VERSION: &str = \"1.1.0\";",
+            "unchanged_39",
+            "unchanged_41",
+        ] {
+            assert!(kept.text.contains(fact), "{fact} lost:\n{}", kept.text);
+        }
+        assert!(!kept.text.contains("unchanged_10()"));
+        assert!(kept.text.contains("diff lines omitted"));
+    }
+}

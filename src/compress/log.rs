@@ -1,0 +1,121 @@
+//! Pure: long plain-text output (build logs, test runs, command output). Keeps the first and last
+//! lines, and every line that looks like an error, failure or warning with the lines around it
+//! (stack traces follow their error line, so they fall in the context after it).
+
+use super::{Kept, marker};
+
+/// Shorter outputs are left alone.
+const MIN_LINES: usize = 60;
+const HEAD_LINES: usize = 15;
+const TAIL_LINES: usize = 25;
+const CONTEXT_BEFORE: usize = 2;
+const CONTEXT_AFTER: usize = 8;
+/// At most this many important lines are kept (with their context); the rest are counted.
+const MAX_IMPORTANT: usize = 60;
+
+const SIGNALS: [&str; 14] = [
+    "error",
+    "warning",
+    "warn:",
+    "fail",
+    "panic",
+    "exception",
+    "traceback",
+    "fatal",
+    "assert",
+    "denied",
+    "not found",
+    "cannot",
+    "undefined",
+    "expected",
+];
+
+/// Whether a line is worth keeping on its own.
+pub fn is_important(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    SIGNALS.iter().any(|signal| lower.contains(signal))
+}
+
+/// The compressed text, or `None` when the output is short or nothing much could go.
+pub fn compress(text: &str, original: &str) -> Option<Kept> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    if lines.len() < MIN_LINES {
+        return None;
+    }
+    let mut keep = vec![false; lines.len()];
+    keep.iter_mut().take(HEAD_LINES).for_each(|k| *k = true);
+    keep.iter_mut()
+        .rev()
+        .take(TAIL_LINES)
+        .for_each(|k| *k = true);
+    let important: Vec<usize> = (0..lines.len())
+        .filter(|&i| is_important(lines[i]))
+        .collect();
+    for &i in important.iter().take(MAX_IMPORTANT) {
+        let from = i.saturating_sub(CONTEXT_BEFORE);
+        let to = (i + CONTEXT_AFTER).min(lines.len() - 1);
+        keep[from..=to].iter_mut().for_each(|k| *k = true);
+    }
+    let unkept_important = important.len().saturating_sub(MAX_IMPORTANT);
+    Kept::from_lines(&lines, &keep, |omitted| {
+        let note = if unkept_important > 0 {
+            format!(
+                "first {MAX_IMPORTANT} error/warning lines kept, {unkept_important} more in the full output"
+            )
+        } else {
+            "all error and warning lines kept".to_owned()
+        };
+        marker(omitted, "lines", &note, original)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_head_tail_and_every_error_with_its_trace() {
+        let mut lines: Vec<String> = (0..500)
+            .map(|i| format!("   Compiling crate{i} v0.1.{i}"))
+            .collect();
+        lines[200] = "error[E0308]: mismatched types in src/lib.rs:42".into();
+        lines[201] = "  --> src/lib.rs:42:5".into();
+        lines[350] = "thread 'main' panicked at src/main.rs:7:9:".into();
+        lines[351] = "   0: std::panicking::begin_panic".into();
+        let text = lines.join("\n");
+        let kept = compress(&text, "/tmp/full.txt").unwrap();
+        for fact in [
+            "Compiling crate0 ",
+            "Compiling crate499 ",
+            "error[E0308]: mismatched types in src/lib.rs:42",
+            "--> src/lib.rs:42:5",
+            "panicked at src/main.rs:7:9",
+            "begin_panic",
+        ] {
+            assert!(kept.text.contains(fact), "{fact} lost");
+        }
+        assert!(kept.text.contains("lines omitted") && kept.text.contains("/tmp/full.txt"));
+        assert!(kept.text.len() < text.len() / 3);
+        assert!(kept.lossy);
+    }
+
+    #[test]
+    fn short_output_is_left_alone_and_a_flood_of_errors_is_counted() {
+        assert!(compress(&"x\n".repeat(30), "").is_none());
+        let important = (0..90)
+            .map(|i| format!("error {i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            compress(&important, "").is_none(),
+            "keeping nearly everything is not worth it"
+        );
+        let flood = (0..400)
+            .map(|i| format!("error {i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let kept = compress(&flood, "/tmp/f.txt").unwrap();
+        assert!(kept.text.contains("error 0\n") && kept.text.contains("error 399"));
+        assert!(kept.text.contains("first 60 error/warning lines kept, 340 more in the full output; full output: /tmp/f.txt"), "{}", kept.text);
+    }
+}

@@ -1,0 +1,448 @@
+//! Compression of what the agent sends: finds tool outputs in a request (`walk`), picks one
+//! compressor per output by its content (`json`, `diff`, `search`, `log`), and splices the results
+//! into the original bytes. Everything else in the body stays byte for byte as the agent sent it.
+//!
+//! Prompt-cache rules (the reason for most of this room): only outputs in the request's newest turn
+//! are compressed, since older ones are already in the provider's cache as they were sent. Once an
+//! output is compressed, every later request that repeats it gets exactly the same bytes (the
+//! sticky map below, per session), so the cached prefix stays identical from turn to turn. A result
+//! is used only when it is clearly smaller in tokens; a lossy result names the file where the
+//! original is kept, so the agent can read what was left out with its own tools.
+
+pub mod diff;
+pub mod json;
+pub mod log;
+pub mod search;
+pub mod store;
+pub mod walk;
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+use crate::proxy::route::Family;
+
+/// Outputs shorter than this are never touched.
+const MIN_BYTES: usize = 2048;
+/// A result must save at least this share of the tokens to be used.
+const MIN_SAVING: f64 = 0.2;
+
+/// A compressor's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub text: String,
+    /// Whether anything was dropped (the original is then kept on disk).
+    pub lossy: bool,
+}
+
+impl Kept {
+    /// The kept lines joined, with one marker (from `marker_for(omitted)`) per run of dropped
+    /// lines; `None` when too little would be dropped.
+    pub fn from_lines(
+        lines: &[&str],
+        keep: &[bool],
+        marker_for: impl Fn(usize) -> String,
+    ) -> Option<Kept> {
+        let kept = keep.iter().filter(|k| **k).count();
+        if kept * 10 > lines.len() * 7 {
+            return None;
+        }
+        let mut out = String::new();
+        let mut omitted = 0;
+        for (line, keep) in lines.iter().zip(keep) {
+            if *keep {
+                if omitted > 0 {
+                    out.push_str(&marker_for(omitted));
+                    out.push('\n');
+                    omitted = 0;
+                }
+                out.push_str(line);
+                out.push('\n');
+            } else {
+                omitted += 1;
+            }
+        }
+        if omitted > 0 {
+            out.push_str(&marker_for(omitted));
+            out.push('\n');
+        }
+        out.pop();
+        Some(Kept {
+            text: out,
+            lossy: true,
+        })
+    }
+}
+
+/// The one marker grammar of every compressor:
+/// `[... 1,204 lines omitted: all error and warning lines kept; full output: /path ...]`.
+pub fn marker(count: usize, unit: &str, note: &str, original: &str) -> String {
+    let count = crate::report::format::count(count as u64);
+    if original.is_empty() {
+        format!("[... {count} {unit} omitted: {note} ...]")
+    } else {
+        format!("[... {count} {unit} omitted: {note}; full output: {original} ...]")
+    }
+}
+
+/// Tokens in `text`, with OpenAI's o200k tokenizer. For Claude and MiniMax models this is an
+/// approximation: their tokenizers are not public, and what counts here is the ratio before and
+/// after compression, which carries over.
+pub fn count_tokens(text: &str) -> u64 {
+    bpe_openai::o200k_base().count(text) as u64
+}
+
+/// One compressed output, as remembered for the session.
+#[derive(Debug)]
+struct Entry {
+    text: String,
+    tokens_removed: u64,
+}
+
+/// What compression did to one request.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The body to forward.
+    pub body: Bytes,
+    /// Tokens removed from outputs of the newest turn (compressed now).
+    pub tokens_removed_newest: u64,
+    /// Tokens removed from older outputs (compressed in an earlier request, replayed).
+    pub tokens_removed_earlier: u64,
+}
+
+/// Keeps an original on disk before its lossy compression is used; false when it could not.
+pub type KeepOriginal<'a> = &'a dyn Fn(&std::path::Path, &str) -> bool;
+
+/// The session's compressor, shared by all connections.
+#[derive(Debug)]
+pub struct Compressor {
+    /// Hash of an original output → its compressed form, or `None` when it was not worth it.
+    sticky: Mutex<HashMap<u64, Option<Arc<Entry>>>>,
+    /// Where lossy results say the original is; `None` keeps no originals (lossless only).
+    originals_dir: Option<PathBuf>,
+}
+
+impl Compressor {
+    /// A compressor keeping originals of lossy results in `originals_dir`.
+    pub fn new(originals_dir: Option<PathBuf>) -> Self {
+        Compressor {
+            sticky: Mutex::new(HashMap::new()),
+            originals_dir,
+        }
+    }
+
+    /// The body with its tool outputs compressed, or `None` when nothing changed. A lossy result
+    /// is used only after `keep_original` has stored the original where its marker points.
+    pub fn compress(
+        &self,
+        body: &[u8],
+        family: Family,
+        keep_original: KeepOriginal<'_>,
+    ) -> Option<Outcome> {
+        let outputs = walk::tool_outputs(body, family);
+        if outputs.is_empty() {
+            return None;
+        }
+        let mut outcome = Outcome::default();
+        let mut replacements = Vec::new();
+        let mut sticky = self
+            .sticky
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        for output in outputs {
+            if output.text.len() < MIN_BYTES {
+                continue;
+            }
+            let key = hash(&output.text);
+            let entry = match sticky.get(&key) {
+                Some(entry) => entry.clone(),
+                // An output first seen in an older turn went to the provider uncompressed and is
+                // cached that way: changing it now would break the cached prefix.
+                None if !output.is_newest => continue,
+                None => {
+                    let path = self
+                        .originals_dir
+                        .as_ref()
+                        .map(|dir| dir.join(format!("{key:016x}.txt")));
+                    let entry = self
+                        .compress_one(&output.text, path.as_ref())
+                        .filter(|(_, lossy)| match (lossy, &path) {
+                            (false, _) => true,
+                            (true, Some(path)) => keep_original(path, &output.text),
+                            (true, None) => false,
+                        })
+                        .map(|(entry, _)| Arc::new(entry));
+                    sticky.insert(key, entry.clone());
+                    entry
+                }
+            };
+            let Some(entry) = entry else { continue };
+            if output.is_newest {
+                outcome.tokens_removed_newest += entry.tokens_removed;
+            } else {
+                outcome.tokens_removed_earlier += entry.tokens_removed;
+            }
+            replacements.push((
+                output.span,
+                serde_json::Value::from(entry.text.as_str()).to_string(),
+            ));
+        }
+        drop(sticky);
+        if replacements.is_empty() {
+            return None;
+        }
+        outcome.body = splice(body, &replacements);
+        Some(outcome)
+    }
+
+    fn compress_one(&self, text: &str, original: Option<&PathBuf>) -> Option<(Entry, bool)> {
+        // Lossless results need no original on disk; lossy ones only where it can be kept.
+        let original = original
+            .map(|path| path.display().to_string())
+            .unwrap_or_default();
+        let kept = json::compress(text, &original)
+            .or_else(|| diff::compress(text, &original))
+            .or_else(|| search::compress(text, &original))
+            .or_else(|| log::compress(text, &original))?;
+        if kept.lossy && original.is_empty() {
+            return None;
+        }
+        let before = count_tokens(text);
+        let after = count_tokens(&kept.text);
+        if (after as f64) > (before as f64) * (1.0 - MIN_SAVING) {
+            return None;
+        }
+        Some((
+            Entry {
+                text: kept.text,
+                tokens_removed: before - after,
+            },
+            kept.lossy,
+        ))
+    }
+}
+
+fn hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// `body` with each span replaced, spans in increasing order and disjoint.
+fn splice(body: &[u8], replacements: &[(std::ops::Range<usize>, String)]) -> Bytes {
+    let mut out = Vec::with_capacity(body.len());
+    let mut at = 0;
+    for (span, text) in replacements {
+        out.extend_from_slice(&body[at..span.start]);
+        out.extend_from_slice(text.as_bytes());
+        at = span.end;
+    }
+    out.extend_from_slice(&body[at..]);
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn build_log(seed: usize) -> String {
+        let mut lines: Vec<String> = (0..400)
+            .map(|i| format!("[{seed}] step {i}: processing item {i} of 400 ... done"))
+            .collect();
+        lines[123] = format!("[{seed}] ERROR: connection refused to db-{seed}.internal:5432");
+        lines.join("\n")
+    }
+
+    /// A Claude-Code-shaped session: each turn appends an assistant tool call and a user message
+    /// with the tool's result (marked for caching), like the real client does.
+    fn turns(count: usize) -> Vec<Vec<u8>> {
+        let mut messages = vec![json!({"role": "user", "content": "fix the build"})];
+        let mut bodies = Vec::new();
+        for turn in 0..count {
+            messages.push(json!({"role": "assistant", "content": [{"type": "tool_use", "id": format!("t{turn}"), "name": "Bash", "input": {"command": "make"}}]}));
+            messages.push(json!({"role": "user", "content": [{"type": "tool_result", "tool_use_id": format!("t{turn}"), "content": build_log(turn), "cache_control": {"type": "ephemeral"}}]}));
+            // The real client moves the cache marker to the newest block.
+            let mut sent = messages.clone();
+            for message in &mut sent[..messages.len() - 1] {
+                if let Some(blocks) = message["content"].as_array_mut() {
+                    for block in blocks {
+                        block.as_object_mut().unwrap().remove("cache_control");
+                    }
+                }
+            }
+            bodies.push(
+                serde_json::to_vec(
+                    &json!({"model": "claude-opus-5-5", "max_tokens": 100, "messages": sent}),
+                )
+                .unwrap(),
+            );
+        }
+        bodies
+    }
+
+    fn keep_all(_: &std::path::Path, _: &str) -> bool {
+        true
+    }
+
+    #[test]
+    fn each_turn_forwards_the_previous_turns_bytes_as_its_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let compressor = Compressor::new(Some(dir.path().to_owned()));
+        let forwarded: Vec<Vec<u8>> = turns(6)
+            .iter()
+            .map(|body| {
+                compressor
+                    .compress(body, Family::Anthropic, &keep_all)
+                    .map(|o| o.body.to_vec())
+                    .unwrap_or_else(|| body.clone())
+            })
+            .collect();
+        for pair in forwarded.windows(2) {
+            let (earlier, later) = (&pair[0], &pair[1]);
+            let earlier_json: Value = serde_json::from_slice(earlier).unwrap();
+            let later_json: Value = serde_json::from_slice(later).unwrap();
+            let shared = earlier_json["messages"].as_array().unwrap().len() - 1;
+            // Everything before the newest block (which moves its cache marker) is byte-identical.
+            for i in 0..shared {
+                assert_eq!(
+                    earlier_json["messages"][i], later_json["messages"][i],
+                    "message {i} changed between turns"
+                );
+            }
+            let newest_content = &earlier_json["messages"][shared]["content"][0]["content"];
+            assert_eq!(
+                newest_content,
+                &later_json["messages"][shared]["content"][0]["content"]
+            );
+            let prefix_end = earlier
+                .windows(12)
+                .position(|w| w == b"\"cache_contr")
+                .unwrap();
+            assert_eq!(
+                &earlier[..prefix_end],
+                &later[..prefix_end],
+                "the cached prefix must not change"
+            );
+        }
+        let last: Value = serde_json::from_slice(forwarded.last().unwrap()).unwrap();
+        let text = last["messages"][2]["content"][0]["content"]
+            .as_str()
+            .unwrap();
+        assert!(
+            text.contains("ERROR: connection refused to db-0.internal:5432"),
+            "{text}"
+        );
+        assert!(text.contains("lines omitted"));
+        assert!(
+            last["messages"][12]["content"][0]["cache_control"].is_object(),
+            "cache markers stay where the agent put them"
+        );
+    }
+
+    #[test]
+    fn originals_are_kept_before_their_markers_are_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let compressor = Compressor::new(Some(dir.path().to_owned()));
+        let kept = std::cell::RefCell::new(Vec::new());
+        let keep = |path: &std::path::Path, text: &str| {
+            kept.borrow_mut().push((path.to_owned(), text.to_owned()));
+            true
+        };
+        let outcome = compressor
+            .compress(&turns(1)[0], Family::Anthropic, &keep)
+            .unwrap();
+        assert_eq!(kept.borrow().len(), 1);
+        let (path, original) = kept.borrow()[0].clone();
+        assert_eq!(original, build_log(0));
+        let forwarded = String::from_utf8(outcome.body.to_vec()).unwrap();
+        assert!(forwarded.contains(&path.display().to_string()));
+        assert!(
+            outcome.tokens_removed_newest > 1000,
+            "{}",
+            outcome.tokens_removed_newest
+        );
+        assert_eq!(outcome.tokens_removed_earlier, 0);
+        // The same output in a later turn is replayed, not kept again.
+        let again = compressor
+            .compress(&turns(2)[1], Family::Anthropic, &keep)
+            .unwrap();
+        assert_eq!(kept.borrow().len(), 2, "only the new turn's output");
+        assert_eq!(again.tokens_removed_earlier, outcome.tokens_removed_newest);
+
+        // An original that cannot be kept means no lossy compression for that output, ever.
+        let refusing = Compressor::new(Some(dir.path().to_owned()));
+        assert!(
+            refusing
+                .compress(&turns(1)[0], Family::Anthropic, &|_, _| false)
+                .is_none()
+        );
+        assert!(
+            refusing
+                .compress(&turns(2)[1], Family::Anthropic, &|_, _| false)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn without_a_place_for_originals_only_lossless_results_are_used() {
+        let compressor = Compressor::new(None);
+        assert!(
+            compressor
+                .compress(&turns(1)[0], Family::Anthropic, &keep_all)
+                .is_none()
+        );
+        let table: Vec<Value> = (0..200)
+            .map(|i| json!({"name": format!("pkg-{i}"), "version": "1.0.0"}))
+            .collect();
+        let body = json!({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "x", "content": serde_json::to_string_pretty(&table).unwrap()}]}]});
+        let outcome = compressor
+            .compress(
+                &serde_json::to_vec(&body).unwrap(),
+                Family::Anthropic,
+                &|_, _| panic!("lossless needs no original"),
+            )
+            .unwrap();
+        let forwarded: Value = serde_json::from_slice(&outcome.body).unwrap();
+        assert!(
+            forwarded["messages"][0]["content"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("\"pkg-199\"")
+        );
+    }
+
+    #[test]
+    fn older_outputs_never_seen_compressed_are_left_alone() {
+        let compressor = Compressor::new(Some(std::env::temp_dir()));
+        // Turn 3 arrives first (e.g. a resumed session): its older outputs are cached upstream as sent.
+        let body = &turns(3)[2];
+        let outcome = compressor
+            .compress(body, Family::Anthropic, &keep_all)
+            .unwrap();
+        let forwarded: Value = serde_json::from_slice(&outcome.body).unwrap();
+        let original: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(forwarded["messages"][2], original["messages"][2]);
+        assert_eq!(forwarded["messages"][4], original["messages"][4]);
+        assert_ne!(forwarded["messages"][6], original["messages"][6]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic_and_json_stays_json(text in ".{0,3000}", lines in 0usize..300, newest in proptest::bool::ANY) {
+            let compressor = Compressor::new(Some(std::env::temp_dir()));
+            let content = format!("{text}\n{}", "x: y\n".repeat(lines));
+            let role = if newest { "user" } else { "assistant" };
+            let body = serde_json::to_vec(&json!({"messages": [{"role": role, "content": [{"type": "tool_result", "content": content}]}]})).unwrap();
+            for family in [Family::Anthropic, Family::OpenAi] {
+                if let Some(outcome) = compressor.compress(&body, family, &keep_all) {
+                    proptest::prop_assert!(serde_json::from_slice::<Value>(&outcome.body).is_ok());
+                }
+                let _ = compressor.compress(text.as_bytes(), family, &keep_all);
+            }
+        }
+    }
+}

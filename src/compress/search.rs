@@ -1,0 +1,103 @@
+//! Pure: search results (`grep -rn`, `rg -n`): `path:line:text` lines. Keeps a bounded number of
+//! matches per file and in total, and says how many were left out in each file.
+
+use super::{Kept, marker};
+
+const MIN_LINES: usize = 40;
+const PER_FILE: usize = 5;
+const TOTAL: usize = 80;
+
+/// The file a search-result line belongs to, if it is one: `path:12:` or `path-12-` (context).
+fn file_of(line: &str) -> Option<&str> {
+    let (path, rest) = line.split_once(':').or_else(|| line.split_once('-'))?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let well_formed = !path.is_empty()
+        && !path.contains(' ')
+        && digits > 0
+        && matches!(rest.as_bytes().get(digits), Some(b':' | b'-'));
+    well_formed.then_some(path)
+}
+
+/// Whether most lines look like search results.
+pub fn looks_like(text: &str) -> bool {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.is_empty() && *line != "--")
+        .collect();
+    lines.len() >= MIN_LINES
+        && lines.iter().filter(|line| file_of(line).is_some()).count() * 10 >= lines.len() * 9
+}
+
+/// The compressed results, or `None` when there is little to drop.
+pub fn compress(text: &str, original: &str) -> Option<Kept> {
+    if !looks_like(text) {
+        return None;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut keep = vec![false; lines.len()];
+    let mut per_file: Vec<(&str, usize)> = Vec::new();
+    let mut total = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(file) = file_of(line) else {
+            keep[i] = true;
+            continue;
+        };
+        let seen = match per_file.iter_mut().find(|(name, _)| *name == file) {
+            Some((_, count)) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                per_file.push((file, 1));
+                1
+            }
+        };
+        if seen <= PER_FILE && total < TOTAL {
+            keep[i] = true;
+            total += 1;
+        }
+    }
+    let files = per_file.len();
+    Kept::from_lines(&lines, &keep, |omitted| {
+        marker(
+            omitted,
+            "matching lines",
+            &format!("at most {PER_FILE} per file and {TOTAL} in all, from {files} files"),
+            original,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_a_few_matches_per_file() {
+        let mut lines = Vec::new();
+        for file in 0..10 {
+            for line in 0..30 {
+                lines.push(format!(
+                    "src/file{file}.rs:{}:    let value = compute({line});",
+                    line + 1
+                ));
+            }
+        }
+        lines[92] = "src/file3.rs:3:    let special = version(\"1.2.3\");".into();
+        let text = lines.join("\n");
+        let kept = compress(&text, "/tmp/o.txt").unwrap();
+        assert!(kept.text.contains("src/file0.rs:1:") && kept.text.contains("src/file9.rs:5:"));
+        assert!(
+            kept.text.contains("version(\"1.2.3\")"),
+            "the first matches of each file stay"
+        );
+        assert!(!kept.text.contains("src/file9.rs:6:"));
+        assert!(kept.text.contains("matching lines omitted"));
+    }
+
+    #[test]
+    fn other_text_is_not_search_output() {
+        assert!(!looks_like(&"just a sentence: with a colon\n".repeat(100)));
+        assert!(!looks_like("a:1:b\n"));
+    }
+}

@@ -1,0 +1,281 @@
+//! Pure: finds the tool outputs in a request body and where their text sits in the bytes, without
+//! re-serializing anything. Anthropic `tool_result` blocks (string or text-block content), OpenAI
+//! Responses `function_call_output` items and Chat Completions `tool` messages. A body this room
+//! does not understand yields no candidates, and is then forwarded unchanged.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::proxy::route::Family;
+
+/// One tool output in a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// Byte range of its JSON string (quotes included) in the body.
+    pub span: Range<usize>,
+    /// The text, unescaped.
+    pub text: String,
+    /// Whether it arrived in this request's newest turn (not yet in the provider's cache).
+    pub is_newest: bool,
+}
+
+#[derive(Deserialize)]
+struct Body<'a> {
+    #[serde(borrow, default)]
+    messages: Option<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow, default)]
+    role: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Item<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    output: Option<&'a RawValue>,
+}
+
+/// The tool outputs in `body`, in byte order.
+pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput> {
+    let Ok(parsed) = serde_json::from_slice::<Body<'_>>(body) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    match (family, parsed.messages, parsed.input) {
+        (Family::Anthropic, Some(messages), _) => anthropic(body, &messages, &mut found),
+        (Family::OpenAi, Some(messages), _) => chat(body, &messages, &mut found),
+        (Family::OpenAi, None, Some(input)) => responses(body, input, &mut found),
+        _ => {}
+    }
+    found
+}
+
+/// Claude's newest turn is the last message; its `tool_result` blocks are the new outputs.
+fn anthropic(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
+    for (index, raw) in messages.iter().enumerate() {
+        let Ok(message) = serde_json::from_str::<Message<'_>>(raw.get()) else {
+            continue;
+        };
+        if message.role.as_deref() != Some("user") {
+            continue;
+        }
+        let is_newest = index + 1 == messages.len();
+        for block in blocks(message.content) {
+            if block.kind.as_deref() != Some("tool_result") {
+                continue;
+            }
+            let Some(content) = block.content else {
+                continue;
+            };
+            if content.get().starts_with('"') {
+                push(body, content, is_newest, found);
+            } else {
+                for part in blocks(Some(content)) {
+                    if part.kind.as_deref() == Some("text")
+                        && let Some(text) = part.text
+                    {
+                        push(body, text, is_newest, found);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Chat Completions: `tool` messages; the trailing run of them is the newest turn.
+fn chat(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
+    let parsed: Vec<Option<Message<'_>>> = messages
+        .iter()
+        .map(|raw| serde_json::from_str(raw.get()).ok())
+        .collect();
+    let is_tool = |message: &Option<Message<'_>>| {
+        message
+            .as_ref()
+            .is_some_and(|m| m.role.as_deref() == Some("tool"))
+    };
+    let newest_from = parsed.len()
+        - parsed
+            .iter()
+            .rev()
+            .take_while(|message| is_tool(message))
+            .count();
+    for (index, message) in parsed.iter().enumerate() {
+        let Some(message) = message.as_ref().filter(|_| is_tool(&parsed[index])) else {
+            continue;
+        };
+        let Some(content) = message.content else {
+            continue;
+        };
+        let is_newest = index >= newest_from;
+        if content.get().starts_with('"') {
+            push(body, content, is_newest, found);
+        } else {
+            for part in blocks(Some(content)) {
+                if part.kind.as_deref() == Some("text")
+                    && let Some(text) = part.text
+                {
+                    push(body, text, is_newest, found);
+                }
+            }
+        }
+    }
+}
+
+/// Responses: `function_call_output` items; the trailing run of them is the newest turn.
+fn responses(body: &[u8], input: &RawValue, found: &mut Vec<ToolOutput>) {
+    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(input.get()) else {
+        return;
+    };
+    let parsed: Vec<Option<Item<'_>>> = items
+        .iter()
+        .map(|raw| serde_json::from_str(raw.get()).ok())
+        .collect();
+    let is_output = |item: &Option<Item<'_>>| {
+        item.as_ref()
+            .is_some_and(|i| i.kind.as_deref() == Some("function_call_output"))
+    };
+    let newest_from = parsed.len()
+        - parsed
+            .iter()
+            .rev()
+            .take_while(|item| is_output(item))
+            .count();
+    for (index, item) in parsed.iter().enumerate() {
+        if !is_output(item) {
+            continue;
+        }
+        if let Some(output) = item
+            .as_ref()
+            .and_then(|item| item.output)
+            .filter(|raw| raw.get().starts_with('"'))
+        {
+            push(body, output, index >= newest_from, found);
+        }
+    }
+}
+
+fn blocks(content: Option<&RawValue>) -> Vec<Block<'_>> {
+    content
+        .filter(|raw| raw.get().starts_with('['))
+        .and_then(|raw| serde_json::from_str::<Vec<Block<'_>>>(raw.get()).ok())
+        .unwrap_or_default()
+}
+
+fn push(body: &[u8], raw: &RawValue, is_newest: bool, found: &mut Vec<ToolOutput>) {
+    let json = raw.get();
+    let Ok(text) = serde_json::from_str::<String>(json) else {
+        return;
+    };
+    // `raw` borrows from `body`, so its address gives its offset.
+    let Some(start) = (json.as_ptr() as usize).checked_sub(body.as_ptr() as usize) else {
+        return;
+    };
+    let span = start..start + json.len();
+    if body.get(span.clone()) == Some(json.as_bytes()) {
+        found.push(ToolOutput {
+            span,
+            text,
+            is_newest,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(body: &str, family: Family) -> Vec<(String, bool)> {
+        tool_outputs(body.as_bytes(), family)
+            .into_iter()
+            .map(|output| {
+                assert_eq!(
+                    serde_json::from_str::<String>(&body[output.span.clone()]).unwrap(),
+                    output.text
+                );
+                (output.text, output.is_newest)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_anthropic_tool_results_and_marks_the_newest_turn() {
+        let body = r#"{"model":"m","messages":[
+            {"role":"user","content":"hi"},
+            {"role":"assistant","content":[{"type":"tool_use","id":"a","name":"Bash","input":{}}]},
+            {"role":"user","content":[{"type":"tool_result","tool_use_id":"a","content":"old \"output\""}]},
+            {"role":"assistant","content":[{"type":"tool_use","id":"b","name":"Bash","input":{}}]},
+            {"role":"user","content":[{"type":"tool_result","tool_use_id":"b","content":[{"type":"text","text":"new\nlines"},{"type":"image","source":{}}],"cache_control":{"type":"ephemeral"}},{"type":"text","text":"not a tool output"}]}
+        ]}"#;
+        assert_eq!(
+            texts(body, Family::Anthropic),
+            [
+                ("old \"output\"".to_owned(), false),
+                ("new\nlines".to_owned(), true)
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_openai_tool_outputs() {
+        let responses = r#"{"model":"m","input":[{"type":"message","role":"user","content":"x"},
+            {"type":"function_call","call_id":"1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"1","output":"first"},
+            {"type":"function_call","call_id":"2","name":"f","arguments":"{}"},{"type":"function_call","call_id":"3","name":"f","arguments":"{}"},
+            {"type":"function_call_output","call_id":"2","output":"second"},{"type":"function_call_output","call_id":"3","output":"third"}]}"#;
+        assert_eq!(
+            texts(responses, Family::OpenAi),
+            [
+                ("first".to_owned(), false),
+                ("second".to_owned(), true),
+                ("third".to_owned(), true)
+            ]
+        );
+        let chat = r#"{"model":"m","messages":[{"role":"tool","tool_call_id":"1","content":"a"},{"role":"assistant","content":null},{"role":"tool","tool_call_id":"2","content":[{"type":"text","text":"b"}]}]}"#;
+        assert_eq!(
+            texts(chat, Family::OpenAi),
+            [("a".to_owned(), false), ("b".to_owned(), true)]
+        );
+    }
+
+    #[test]
+    fn anything_else_yields_nothing() {
+        for body in [
+            "",
+            "null",
+            "[]",
+            "{\"messages\":5}",
+            "{\"messages\":[1,\"x\",null]}",
+            "{\"input\":\"text\"}",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"content\":7}]}]}",
+        ] {
+            assert!(
+                tool_outputs(body.as_bytes(), Family::Anthropic).is_empty(),
+                "{body}"
+            );
+            assert!(
+                tool_outputs(body.as_bytes(), Family::OpenAi).is_empty(),
+                "{body}"
+            );
+        }
+    }
+}
