@@ -1,11 +1,48 @@
 //! Pure: unified diffs (`git diff`, `git log -p`). Keeps every file and hunk header and every
 //! changed line (up to a bound per hunk), with one line of context around changes instead of three.
+//! Past the bound, a hunk keeps only its outline: changed lines that define something (functions,
+//! types, classes) or look like errors.
 
 use super::{Kept, marker};
 
 const MIN_LINES: usize = 60;
 const CONTEXT: usize = 1;
 const MAX_CHANGED_PER_HUNK: usize = 80;
+
+/// Words that start a definition in common languages.
+const DEFINITIONS: [&str; 12] = [
+    "fn ",
+    "def ",
+    "class ",
+    "struct ",
+    "enum ",
+    "trait ",
+    "impl ",
+    "interface ",
+    "function ",
+    "func ",
+    "type ",
+    "mod ",
+];
+
+/// Whether a changed line past the bound is still worth keeping.
+fn is_outline(code: &str) -> bool {
+    let code = code.trim_start();
+    let code = [
+        "pub(crate) ",
+        "pub ",
+        "export ",
+        "async ",
+        "public ",
+        "private ",
+        "static ",
+    ]
+    .iter()
+    .fold(code, |code, prefix| {
+        code.strip_prefix(prefix).unwrap_or(code)
+    });
+    DEFINITIONS.iter().any(|word| code.starts_with(word)) || super::log::is_important(code)
+}
 
 /// Whether the text is a unified diff.
 pub fn looks_like(text: &str) -> bool {
@@ -42,7 +79,9 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
             keep[i] = true;
         } else if line.starts_with('+') || line.starts_with('-') {
             changed_in_hunk += 1;
-            if changed_in_hunk <= MAX_CHANGED_PER_HUNK {
+            if changed_in_hunk > MAX_CHANGED_PER_HUNK {
+                keep[i] = is_outline(&line[1..]);
+            } else {
                 let from = i.saturating_sub(CONTEXT);
                 let to = (i + CONTEXT).min(lines.len() - 1);
                 for k in from..=to {

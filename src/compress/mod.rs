@@ -430,6 +430,46 @@ mod tests {
         assert_ne!(forwarded["messages"][6], original["messages"][6]);
     }
 
+    /// Every fact an agent needs from the real outputs in tests/corpus (see .ci/make-corpus)
+    /// survives compression verbatim, and every output is actually compressed.
+    #[test]
+    fn corpus_facts_survive_compression() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let facts: std::collections::BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&std::fs::read_to_string(corpus.join("facts.json")).unwrap())
+                .unwrap();
+        assert_eq!(facts.len(), 8);
+        let compressor = Compressor::new(None);
+        let mut uncompressed = Vec::new();
+        for (file, facts) in facts {
+            let text = std::fs::read_to_string(corpus.join(&file)).unwrap();
+            let original = PathBuf::from("/originals/x.txt");
+            let Some((entry, lossy)) = compressor.compress_one(&text, Some(&original)) else {
+                uncompressed.push(file);
+                continue;
+            };
+            for fact in &facts {
+                assert!(
+                    text.contains(fact.as_str()),
+                    "{file}: fact {fact:?} is not in the original"
+                );
+                assert!(
+                    entry.text.contains(fact.as_str()),
+                    "{file}: fact {fact:?} lost:\n{}",
+                    entry.text
+                );
+            }
+            assert_eq!(
+                lossy,
+                entry.text.contains("full output: /originals/x.txt"),
+                "{file}: lossy results name the original"
+            );
+            assert!(entry.tokens_removed > 0, "{file}");
+        }
+        // A diff of dense changes (most lines are + or -) has little to drop: it goes whole.
+        assert_eq!(uncompressed, ["diff.txt"]);
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_bodies_never_panic_and_json_stays_json(text in ".{0,3000}", lines in 0usize..300, newest in proptest::bool::ANY) {

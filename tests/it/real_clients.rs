@@ -461,3 +461,109 @@ fn codex_on_minimax_runs_a_tool_call_with_only_the_minimax_key() {
         "{row}"
     );
 }
+
+/// Each `tool_result` block of an Anthropic request, by tool_use_id, as forwarded.
+fn tool_result_blocks(request: &Recorded) -> Vec<(String, Value)> {
+    let body = request.json();
+    let mut blocks = Vec::new();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        for block in message["content"].as_array().into_iter().flatten() {
+            if block["type"] == "tool_result" {
+                blocks.push((
+                    block["tool_use_id"].as_str().unwrap_or_default().to_owned(),
+                    block["content"].clone(),
+                ));
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    let usage = json!({"input_tokens": 100, "cache_creation_input_tokens": 3000, "cache_read_input_tokens": 20000, "output_tokens": 30});
+    let upstream = MockUpstream::start("", move |request| {
+        let results = tool_result_blocks(request);
+        let (content, stop) = match results.len() {
+            0 if body_text(request).contains("RUN_THE_TOOL")
+                && request.json()["tools"].is_array() =>
+            {
+                (
+                    json!({"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"seq 1 4000","description":"count"}}),
+                    "tool_use",
+                )
+            }
+            1 => (
+                json!({"type":"tool_use","id":"toolu_02","name":"Bash","input":{"command":"echo tool\"\"output\"\"ok","description":"print a word"}}),
+                "tool_use",
+            ),
+            _ => (json!({"type":"text","text":"done"}), "end_turn"),
+        };
+        anthropic_reply("claude-opus-5-5", content, usage.clone(), stop)
+    });
+    let dir = Dir::new();
+    let output = run_wrapped(
+        &dir,
+        "claude",
+        &claude,
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
+            ("ANTHROPIC_TARGET_API_URL", &upstream.url),
+        ],
+        &[],
+        &[
+            "-p",
+            "RUN_THE_TOOL please",
+            "--output-format",
+            "json",
+            "--allowedTools",
+            "Bash(seq:*)",
+            "Bash(echo:*)",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "claude failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+
+    let requests: Vec<Recorded> = upstream
+        .requests()
+        .into_iter()
+        .filter(|r| !tool_result_blocks(r).is_empty())
+        .collect();
+    assert_eq!(requests.len(), 2, "one request per tool result");
+    let first = tool_result_blocks(&requests[0]);
+    let second = tool_result_blocks(&requests[1]);
+    let seq_output = first[0].1.to_string();
+    // Claude Code sent all 4,000 lines; the upstream got the ends and a marker naming the original.
+    assert!(
+        seq_output.contains("\\n1\\n2\\n") || seq_output.starts_with("\"1\\n2\\n"),
+        "{seq_output}"
+    );
+    assert!(seq_output.contains("4000"));
+    assert!(
+        seq_output.contains("lines omitted") && seq_output.contains("full output: "),
+        "{seq_output}"
+    );
+    assert!(
+        seq_output.len() < 4000,
+        "{} bytes forwarded",
+        seq_output.len()
+    );
+    // The next turn replays exactly the same bytes for that output: the cached prefix holds.
+    assert_eq!(second[0], first[0]);
+    assert!(
+        second[1].1.to_string().contains("tooloutputok"),
+        "small outputs pass unchanged"
+    );
+
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "claude-opus-5-5");
+    assert!(row["tokens_saved"].as_u64().unwrap() > 5000, "{row}");
+    assert!(row["saved_usd"].as_f64().unwrap() > 0.0, "{row}");
+}
