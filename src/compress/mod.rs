@@ -210,6 +210,10 @@ impl Compressor {
         if kept.lossy && original.is_empty() {
             return None;
         }
+        let kept = Kept {
+            text: name_original_once(&kept.text, &original),
+            ..kept
+        };
         let before = count_tokens(text);
         let after = count_tokens(&kept.text);
         if (after as f64) > (before as f64) * (1.0 - MIN_SAVING) {
@@ -222,6 +226,26 @@ impl Compressor {
             },
             kept.lossy,
         ))
+    }
+}
+
+/// Keeps the path in the first marker only: later markers point at the same file, and repeating
+/// a long path in every marker of a many-hunk diff would eat much of the saving.
+fn name_original_once(text: &str, original: &str) -> String {
+    if original.is_empty() {
+        return text.to_owned();
+    }
+    let named = format!("; full output: {original} ...]");
+    match text.find(&named) {
+        Some(first) => {
+            let after = first + named.len();
+            format!(
+                "{}{}",
+                &text[..after],
+                text[after..].replace(&named, "; same file ...]")
+            )
+        }
+        None => text.to_owned(),
     }
 }
 

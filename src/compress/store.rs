@@ -11,9 +11,19 @@ pub const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The folder is kept under this size.
 pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Writes one original (atomically, so the agent never reads half of it).
+/// Writes one original: to a temporary file renamed into place, so the agent never reads half of
+/// it. Not synced to disk: it is a convenience copy, and an fsync per tool output would cost more
+/// than compressing it.
 pub fn keep(path: &Path, text: &str) -> anyhow::Result<()> {
-    crate::report::write_atomically(path, text.as_bytes())
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("could not write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
 }
 
 /// Removes old originals and, while the folder is too big, the oldest ones.

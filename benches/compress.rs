@@ -1,0 +1,273 @@
+//! Compression benchmark, run on demand: `cargo bench --bench compress`. Prints numbers; asserts
+//! nothing. Everything goes through the real `headroom wrap` (release build) to a loopback mock:
+//!
+//! - per file of tests/corpus: the tool output's tokens as the agent sent it and as forwarded
+//!   (o200k tokenizer), the ratio, and whether every fact in facts.json reached the upstream;
+//! - compression throughput: the extra time a request takes when its tool output is compressed,
+//!   against the same bytes sent where nothing is compressed, in MB of tool output per second;
+//! - added latency for an 85 KB Claude-Code-sized request with a fresh 30 KB tool output:
+//!   through headroom minus straight to the upstream, p50 and p99.
+//!
+//! The "agent" is this executable re-run with BENCH_ROLE=agent; the mock keeps the last body it
+//! received and hands it back on `GET /last`, so the agent can see what was forwarded.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+const ROUNDS: usize = 40;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if std::env::var("BENCH_ROLE").as_deref() == Ok("agent") {
+        runtime.block_on(agent());
+        return;
+    }
+    runtime.block_on(async {
+        let upstream = format!("http://{}", start_upstream().await);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report.txt");
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .args(["--quiet", "wrap", "claude", "--summary"])
+            .arg(dir.path().join("summary.json"))
+            .arg("--agent-bin")
+            .arg(std::env::current_exe().unwrap())
+            .env("HEADROOM_HOME", dir.path())
+            .env("BENCH_ROLE", "agent")
+            .env("BENCH_UPSTREAM", &upstream)
+            .env("BENCH_OUT", &out)
+            .env("ANTHROPIC_TARGET_API_URL", &upstream)
+            .env("ANTHROPIC_API_KEY", "bench")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        println!("{}", std::fs::read_to_string(out).unwrap());
+    });
+}
+
+/// Corpus files (name, text) and the facts of each.
+type Corpus = (Vec<(String, String)>, BTreeMap<String, Vec<String>>);
+
+fn corpus() -> Corpus {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let facts: BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("facts.json")).unwrap()).unwrap();
+    let files = facts
+        .keys()
+        .map(|name| {
+            (
+                name.clone(),
+                std::fs::read_to_string(dir.join(name)).unwrap(),
+            )
+        })
+        .collect();
+    (files, facts)
+}
+
+/// A Claude-Code-shaped request: a long system prompt, a tool call, and its result as the newest
+/// turn; `in_tool_result` false puts the same text in the system prompt, where nothing is touched.
+fn request(system_bytes: usize, tool_output: &str, in_tool_result: bool) -> Vec<u8> {
+    let filler: String = "You are a coding agent. Follow the repository conventions. "
+        .chars()
+        .cycle()
+        .take(system_bytes)
+        .collect();
+    let system = if in_tool_result {
+        filler
+    } else {
+        format!("{filler}\n{tool_output}")
+    };
+    let result = if in_tool_result {
+        tool_output.to_owned()
+    } else {
+        "ok".to_owned()
+    };
+    serde_json::to_vec(&json!({
+        "model": "claude-opus-5-5", "max_tokens": 32000, "stream": false,
+        "system": [{"type": "text", "text": system}],
+        "messages": [
+            {"role": "user", "content": "run it"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "run"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": result, "cache_control": {"type": "ephemeral"}}]},
+        ],
+    }))
+    .unwrap()
+}
+
+async fn agent() {
+    let proxied = std::env::var("ANTHROPIC_BASE_URL").unwrap();
+    let direct = std::env::var("BENCH_UPSTREAM").unwrap();
+    let client = reqwest::Client::new();
+    let tokenizer = bpe_openai::o200k_base();
+    let (files, facts) = corpus();
+    let mut lines = vec![format!(
+        "{:<22} {:>9} {:>10} {:>7}  facts",
+        "corpus file", "tokens", "forwarded", "saved"
+    )];
+    let (mut total_before, mut total_after, mut large_before, mut large_after) = (0, 0, 0, 0);
+    for (name, text) in &files {
+        send(&client, &proxied, request(2_000, text, true)).await;
+        let forwarded = last_tool_output(&client, &direct).await;
+        let (before, after) = (
+            tokenizer.count(text.as_str()),
+            tokenizer.count(forwarded.as_str()),
+        );
+        let kept = facts[name]
+            .iter()
+            .all(|fact| forwarded.contains(fact.as_str()));
+        lines.push(format!(
+            "{name:<22} {before:>9} {after:>10} {:>6.1}%  {}",
+            100.0 * (before - after) as f64 / before as f64,
+            if kept { "all kept" } else { "LOST" }
+        ));
+        total_before += before;
+        total_after += after;
+        if text.len() > 4096 {
+            large_before += before;
+            large_after += after;
+        }
+    }
+    lines.push(format!(
+        "{:<22} {total_before:>9} {total_after:>10} {:>6.1}%  (outputs over 4 KB: {:.1}% fewer tokens)",
+        "total",
+        100.0 * (total_before - total_after) as f64 / total_before as f64,
+        100.0 * (large_before - large_after) as f64 / large_before as f64
+    ));
+
+    // Throughput: the same bytes, once as a fresh tool output (compressed), once in the system
+    // prompt (not walked into), interleaved; unique text each round defeats the session's replay map.
+    let mut extra_ms = Vec::new();
+    let mut bytes = 0;
+    for round in 0..ROUNDS {
+        for (_, text) in &files {
+            let text = format!("round {round}\n{text}");
+            let compressed = request(2_000, &text, true);
+            let plain = request(2_000, &text, false);
+            let t = Instant::now();
+            send(&client, &proxied, plain).await;
+            let plain_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let t = Instant::now();
+            send(&client, &proxied, compressed).await;
+            extra_ms.push(t.elapsed().as_secs_f64() * 1000.0 - plain_ms);
+            bytes += text.len();
+        }
+    }
+    let extra_total: f64 = extra_ms.iter().sum();
+    lines.push(format!(
+        "compression throughput: {:.0} MB/s of tool output ({:.3} ms extra per output on average)",
+        bytes as f64 / 1e6 / (extra_total / 1000.0),
+        extra_total / extra_ms.len() as f64
+    ));
+
+    // Added latency for an 85 KB request whose newest tool output (30 KB, fresh) gets compressed.
+    let log = &files.iter().find(|(name, _)| name == "grep.txt").unwrap().1[..30_000];
+    let (mut direct_ms, mut proxied_ms) = (Vec::new(), Vec::new());
+    for round in 0..200 {
+        let body = request(55_000, &format!("round {round}\n{log}"), true);
+        let t = Instant::now();
+        send(&client, &direct, body.clone()).await;
+        direct_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        send(&client, &proxied, body).await;
+        proxied_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (d50, d99) = percentiles(&mut direct_ms);
+    let (p50, p99) = percentiles(&mut proxied_ms);
+    lines.push(format!(
+        "85 KB request, 30 KB fresh tool output: direct p50 {d50:.2} ms p99 {d99:.2} ms | proxied p50 {p50:.2} ms p99 {p99:.2} ms | added p50 {:.2} ms p99 {:.2} ms",
+        p50 - d50,
+        p99 - d99
+    ));
+    std::fs::write(std::env::var("BENCH_OUT").unwrap(), lines.join("\n")).unwrap();
+}
+
+async fn send(client: &reqwest::Client, base: &str, body: Vec<u8>) {
+    let response = client
+        .post(format!("{base}/v1/messages"))
+        .header("x-api-key", "bench")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    response.bytes().await.unwrap();
+}
+
+async fn last_tool_output(client: &reqwest::Client, upstream: &str) -> String {
+    let bytes = client
+        .get(format!("{upstream}/last"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    body["messages"][2]["content"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+async fn start_upstream() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let last = Arc::new(Mutex::new(Bytes::new()));
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let last = last.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                    let last = last.clone();
+                    async move {
+                        let is_get = request.method() == Method::GET;
+                        let body = request
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let reply = if is_get {
+                            last.lock().unwrap().clone()
+                        } else {
+                            *last.lock().unwrap() = body;
+                            Bytes::from_static(br#"{"model":"claude-opus-5-5","usage":{"input_tokens":10,"output_tokens":2}}"#)
+                        };
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(reply))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
