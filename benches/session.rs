@@ -1,0 +1,188 @@
+//! Session benchmark, run on demand: `cargo bench --bench session`. Prints numbers; asserts nothing.
+//!
+//! A simulated Claude Code session (each turn adds an assistant tool call and the tool's output
+//! from tests/corpus, with `cache_control` on the newest output, moved forward each turn as the
+//! real client does) is billed by a mock that applies prompt caching the way Anthropic bills it:
+//! the longest prefix of the request identical to a prefix written earlier is a cache read
+//! (0.05x input on claude-opus-5-5), the rest up to the `cache_control` breakpoint is a cache write
+//! (1.25x), anything after it plain input. The same session runs straight to the mock and through
+//! `headroom wrap`; the bench prints both bills, the real difference, and the saving headroom
+//! reported in its summary.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+/// claude-opus-5-5, USD per MTok (https://platform.claude.com/docs/en/about-claude/pricing).
+const INPUT: f64 = 4.0;
+const CACHE_READ: f64 = 0.2;
+const CACHE_WRITE: f64 = 5.0;
+const OUTPUT: f64 = 20.0;
+const OUTPUT_TOKENS: u64 = 150;
+const ROUNDS_OVER_CORPUS: usize = 2;
+
+#[derive(Default)]
+struct Billing {
+    /// Per run: written prefixes (length → bytes) and the bill so far.
+    runs: HashMap<String, (Vec<Vec<u8>>, f64)>,
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    if std::env::var("BENCH_ROLE").as_deref() == Ok("agent") {
+        runtime.block_on(run_session(&std::env::var("ANTHROPIC_BASE_URL").unwrap(), "proxied"));
+        return;
+    }
+    runtime.block_on(async {
+        let billing = Arc::new(Mutex::new(Billing::default()));
+        let upstream = format!("http://{}", start_upstream(billing.clone()).await);
+        let turns = run_session(&upstream, "direct").await;
+
+        let dir = tempfile::tempdir().unwrap();
+        let summary_path = dir.path().join("summary.json");
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+            .args(["--quiet", "wrap", "claude", "--summary"])
+            .arg(&summary_path)
+            .arg("--agent-bin")
+            .arg(std::env::current_exe().unwrap())
+            .env("HEADROOM_HOME", dir.path())
+            .env("BENCH_ROLE", "agent")
+            .env("ANTHROPIC_TARGET_API_URL", &upstream)
+            .env("ANTHROPIC_API_KEY", "bench")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let summary: Value = serde_json::from_str(&std::fs::read_to_string(summary_path).unwrap()).unwrap();
+        let billing = billing.lock().unwrap();
+        let direct = billing.runs["direct"].1;
+        let proxied = billing.runs["proxied"].1;
+        let real = direct - proxied;
+        let reported = summary["totals"]["saved_usd"].as_f64().unwrap();
+        let headroom_cost = summary["totals"]["cost_usd"].as_f64().unwrap();
+        println!("simulated Claude Code session: {turns} turns, one corpus tool output per turn, billed with prompt caching");
+        println!("bill direct:               ${direct:.4}");
+        println!("bill through headroom:     ${proxied:.4}  ({:.1}% lower; headroom's own cost figure ${headroom_cost:.4})", 100.0 * real / direct);
+        println!("real saving:               ${real:.4}");
+        println!("saving headroom reported:  ${reported:.4}  ({:+.1}% off the real saving)", 100.0 * (reported - real) / real);
+        println!("tokens saved (headroom):   {}", summary["totals"]["tokens_saved"]);
+    });
+}
+
+fn corpus() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name != "facts.json")
+        .collect();
+    names.sort();
+    names.iter().map(|name| std::fs::read_to_string(dir.join(name)).unwrap()).collect()
+}
+
+/// Sends the session's requests to `base`, in order; returns the number of turns.
+async fn run_session(base: &str, run: &str) -> usize {
+    let client = reqwest::Client::new();
+    let outputs: Vec<String> = (0..ROUNDS_OVER_CORPUS).flat_map(|round| corpus().into_iter().map(move |text| format!("run {round}\n{text}"))).collect();
+    // Messages as JSON text with a fixed key order, like the real client sends them.
+    let mut messages = vec![r#"{"role":"user","content":"Fix the failing build and tests."}"#.to_owned()];
+    let system = "You are Claude Code. ".repeat(500);
+    for (turn, output) in outputs.iter().enumerate() {
+        messages.push(format!(
+            r#"{{"role":"assistant","content":[{{"type":"tool_use","id":"t{turn}","name":"Bash","input":{{"command":"step {turn}"}}}}]}}"#
+        ));
+        let content = serde_json::to_string(output).unwrap();
+        let block = |marker: bool| {
+            let cache = if marker { r#","cache_control":{"type":"ephemeral"}"# } else { "" };
+            format!(r#"{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{turn}","content":{content}{cache}}}]}}"#)
+        };
+        // The previous newest block loses its marker; this one gets it.
+        if turn > 0 {
+            let last = messages.len() - 2;
+            messages[last] = messages[last].replace(r#","cache_control":{"type":"ephemeral"}"#, "");
+        }
+        messages.push(block(true));
+        let body = format!(
+            r#"{{"model":"claude-opus-5-5","max_tokens":32000,"system":{},"messages":[{}]}}"#,
+            json!(system),
+            messages.join(",")
+        );
+        let response = client
+            .post(format!("{base}/v1/messages"))
+            .header("x-api-key", "bench")
+            .header("x-bench-run", run)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+    }
+    outputs.len()
+}
+
+/// Tokens of a slice of the body, on roughly what the provider tokenizes (JSON escapes undone).
+fn tokens(bytes: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(bytes).replace("\\n", "\n").replace("\\\"", "\"").replace("\\t", "\t").replace("\\\\", "\\");
+    bpe_openai::o200k_base().count(text.as_str()) as u64
+}
+
+/// Bills one request with prefix caching and returns the usage the provider would report.
+fn bill(billing: &Mutex<Billing>, run: &str, body: &[u8]) -> Value {
+    let marker = br#","cache_control""#;
+    let breakpoint = body.windows(marker.len()).rposition(|w| w == marker).unwrap_or(0);
+    let mut billing = billing.lock().unwrap();
+    let (prefixes, total) = billing.runs.entry(run.to_owned()).or_default();
+    let read_len = prefixes
+        .iter()
+        .filter(|prefix| body.starts_with(prefix))
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0);
+    let read = tokens(&body[..read_len]);
+    let write = if breakpoint > read_len { tokens(&body[read_len..breakpoint]) } else { 0 };
+    let input = tokens(&body[read_len.max(breakpoint)..]);
+    if breakpoint > read_len {
+        prefixes.push(body[..breakpoint].to_vec());
+    }
+    *total += (input as f64 * INPUT + read as f64 * CACHE_READ + write as f64 * CACHE_WRITE + OUTPUT_TOKENS as f64 * OUTPUT) / 1e6;
+    json!({"input_tokens": input, "cache_read_input_tokens": read, "cache_creation_input_tokens": write, "output_tokens": OUTPUT_TOKENS})
+}
+
+async fn start_upstream(billing: Arc<Mutex<Billing>>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let billing = billing.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                    let billing = billing.clone();
+                    async move {
+                        let run = request.headers().get("x-bench-run").and_then(|v| v.to_str().ok()).unwrap_or("?").to_owned();
+                        let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let usage = bill(&billing, &run, &body);
+                        let reply = json!({"id": "msg", "type": "message", "model": "claude-opus-5-5", "content": [{"type": "text", "text": "ok"}], "usage": usage});
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from(reply.to_string())))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(tcp), service).await;
+            });
+        }
+    });
+    addr
+}
