@@ -37,9 +37,15 @@ struct Billing {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     if std::env::var("BENCH_ROLE").as_deref() == Ok("agent") {
-        runtime.block_on(run_session(&std::env::var("ANTHROPIC_BASE_URL").unwrap(), "proxied"));
+        runtime.block_on(run_session(
+            &std::env::var("ANTHROPIC_BASE_URL").unwrap(),
+            "proxied",
+        ));
         return;
     }
     runtime.block_on(async {
@@ -85,15 +91,25 @@ fn corpus() -> Vec<String> {
         .filter(|name| name != "facts.json")
         .collect();
     names.sort();
-    names.iter().map(|name| std::fs::read_to_string(dir.join(name)).unwrap()).collect()
+    names
+        .iter()
+        .map(|name| std::fs::read_to_string(dir.join(name)).unwrap())
+        .collect()
 }
 
 /// Sends the session's requests to `base`, in order; returns the number of turns.
 async fn run_session(base: &str, run: &str) -> usize {
     let client = reqwest::Client::new();
-    let outputs: Vec<String> = (0..ROUNDS_OVER_CORPUS).flat_map(|round| corpus().into_iter().map(move |text| format!("run {round}\n{text}"))).collect();
+    let outputs: Vec<String> = (0..ROUNDS_OVER_CORPUS)
+        .flat_map(|round| {
+            corpus()
+                .into_iter()
+                .map(move |text| format!("run {round}\n{text}"))
+        })
+        .collect();
     // Messages as JSON text with a fixed key order, like the real client sends them.
-    let mut messages = vec![r#"{"role":"user","content":"Fix the failing build and tests."}"#.to_owned()];
+    let mut messages =
+        vec![r#"{"role":"user","content":"Fix the failing build and tests."}"#.to_owned()];
     let system = "You are Claude Code. ".repeat(500);
     for (turn, output) in outputs.iter().enumerate() {
         messages.push(format!(
@@ -101,8 +117,14 @@ async fn run_session(base: &str, run: &str) -> usize {
         ));
         let content = serde_json::to_string(output).unwrap();
         let block = |marker: bool| {
-            let cache = if marker { r#","cache_control":{"type":"ephemeral"}"# } else { "" };
-            format!(r#"{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{turn}","content":{content}{cache}}}]}}"#)
+            let cache = if marker {
+                r#","cache_control":{"type":"ephemeral"}"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{turn}","content":{content}{cache}}}]}}"#
+            )
         };
         // The previous newest block loses its marker; this one gets it.
         if turn > 0 {
@@ -131,14 +153,21 @@ async fn run_session(base: &str, run: &str) -> usize {
 
 /// Tokens of a slice of the body, on roughly what the provider tokenizes (JSON escapes undone).
 fn tokens(bytes: &[u8]) -> u64 {
-    let text = String::from_utf8_lossy(bytes).replace("\\n", "\n").replace("\\\"", "\"").replace("\\t", "\t").replace("\\\\", "\\");
+    let text = String::from_utf8_lossy(bytes)
+        .replace("\\n", "\n")
+        .replace("\\\"", "\"")
+        .replace("\\t", "\t")
+        .replace("\\\\", "\\");
     bpe_openai::o200k_base().count(text.as_str()) as u64
 }
 
 /// Bills one request with prefix caching and returns the usage the provider would report.
 fn bill(billing: &Mutex<Billing>, run: &str, body: &[u8]) -> Value {
     let marker = br#","cache_control""#;
-    let breakpoint = body.windows(marker.len()).rposition(|w| w == marker).unwrap_or(0);
+    let breakpoint = body
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .unwrap_or(0);
     let mut billing = billing.lock().unwrap();
     let (prefixes, total) = billing.runs.entry(run.to_owned()).or_default();
     let read_len = prefixes
@@ -148,12 +177,20 @@ fn bill(billing: &Mutex<Billing>, run: &str, body: &[u8]) -> Value {
         .max()
         .unwrap_or(0);
     let read = tokens(&body[..read_len]);
-    let write = if breakpoint > read_len { tokens(&body[read_len..breakpoint]) } else { 0 };
+    let write = if breakpoint > read_len {
+        tokens(&body[read_len..breakpoint])
+    } else {
+        0
+    };
     let input = tokens(&body[read_len.max(breakpoint)..]);
     if breakpoint > read_len {
         prefixes.push(body[..breakpoint].to_vec());
     }
-    *total += (input as f64 * INPUT + read as f64 * CACHE_READ + write as f64 * CACHE_WRITE + OUTPUT_TOKENS as f64 * OUTPUT) / 1e6;
+    *total += (input as f64 * INPUT
+        + read as f64 * CACHE_READ
+        + write as f64 * CACHE_WRITE
+        + OUTPUT_TOKENS as f64 * OUTPUT)
+        / 1e6;
     json!({"input_tokens": input, "cache_read_input_tokens": read, "cache_creation_input_tokens": write, "output_tokens": OUTPUT_TOKENS})
 }
 
@@ -162,14 +199,26 @@ async fn start_upstream(billing: Arc<Mutex<Billing>>) -> std::net::SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
             let billing = billing.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                     let billing = billing.clone();
                     async move {
-                        let run = request.headers().get("x-bench-run").and_then(|v| v.to_str().ok()).unwrap_or("?").to_owned();
-                        let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let run = request
+                            .headers()
+                            .get("x-bench-run")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("?")
+                            .to_owned();
+                        let body = request
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         let usage = bill(&billing, &run, &body);
                         let reply = json!({"id": "msg", "type": "message", "model": "claude-opus-5-5", "content": [{"type": "text", "text": "ok"}], "usage": usage});
                         Ok::<_, Infallible>(
@@ -180,7 +229,9 @@ async fn start_upstream(billing: Arc<Mutex<Billing>>) -> std::net::SocketAddr {
                         )
                     }
                 });
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(tcp), service).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
             });
         }
     });

@@ -109,3 +109,125 @@ fn no_compress_and_headroom_compress_off_forward_the_original_bytes() {
         );
     }
 }
+
+/// Anthropic-style prompt-cache billing on the request bytes (as in benches/session.rs): the
+/// longest prefix equal to one written before is read from the cache, the rest up to the
+/// `cache_control` breakpoint is written to it, anything after is plain input.
+#[derive(Default)]
+struct CacheBilling {
+    prefixes: Vec<Vec<u8>>,
+    usd: f64,
+}
+
+impl CacheBilling {
+    fn tokens(bytes: &[u8]) -> u64 {
+        let text = String::from_utf8_lossy(bytes)
+            .replace("\\n", "\n")
+            .replace("\\\"", "\"");
+        bpe_openai::o200k_base().count(text.as_str()) as u64
+    }
+
+    /// Bills one request at claude-opus-5-5 rates: $4 input, $0.20 cache read, $5 5-minute cache
+    /// write, $20 output per MTok (https://platform.claude.com/docs/en/about-claude/pricing).
+    fn bill(&mut self, body: &[u8]) -> Value {
+        let marker = br#","cache_control""#;
+        let breakpoint = body
+            .windows(marker.len())
+            .rposition(|w| w == marker)
+            .unwrap();
+        let read_len = self
+            .prefixes
+            .iter()
+            .filter(|p| body.starts_with(p))
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0);
+        let read = Self::tokens(&body[..read_len]);
+        let write = if breakpoint > read_len {
+            Self::tokens(&body[read_len..breakpoint])
+        } else {
+            0
+        };
+        let input = Self::tokens(&body[read_len.max(breakpoint)..]);
+        if breakpoint > read_len {
+            self.prefixes.push(body[..breakpoint].to_vec());
+        }
+        self.usd +=
+            (input as f64 * 4.0 + read as f64 * 0.2 + write as f64 * 5.0 + 100.0 * 20.0) / 1e6;
+        json!({"input_tokens": input, "cache_read_input_tokens": read, "cache_creation_input_tokens": write, "output_tokens": 100})
+    }
+}
+
+/// The raw bodies of a Claude-Code-shaped session: one large tool output per turn, the cache
+/// marker on the newest one only.
+fn cached_session(turns: usize) -> Vec<String> {
+    let mut messages = vec![r#"{"role":"user","content":"fix it"}"#.to_owned()];
+    let mut bodies = Vec::new();
+    for turn in 0..turns {
+        let output: String = (0..500)
+            .map(|i| format!("[{turn}] line {i}: running step {i} ... ok\n"))
+            .collect::<String>()
+            + &format!("[{turn}] error: step {turn} failed with code {turn}\n");
+        if let Some(last) = messages.last_mut() {
+            *last = last.replace(r#","cache_control":{"type":"ephemeral"}"#, "");
+        }
+        messages.push(format!(r#"{{"role":"assistant","content":[{{"type":"tool_use","id":"t{turn}","name":"Bash","input":{{}}}}]}}"#));
+        messages.push(format!(
+            r#"{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{turn}","content":{},"cache_control":{{"type":"ephemeral"}}}}]}}"#,
+            serde_json::to_string(&output).unwrap()
+        ));
+        bodies.push(format!(
+            r#"{{"model":"claude-opus-5-5","max_tokens":100,"messages":[{}]}}"#,
+            messages.join(",")
+        ));
+    }
+    bodies
+}
+
+#[test]
+fn reported_saving_matches_the_difference_a_caching_provider_bills() {
+    let bodies = cached_session(5);
+    let mut direct = CacheBilling::default();
+    for body in &bodies {
+        direct.bill(body.as_bytes());
+    }
+    let proxied = std::sync::Arc::new(std::sync::Mutex::new(CacheBilling::default()));
+    let upstream = {
+        let proxied = proxied.clone();
+        MockUpstream::start("", move |request| {
+            let usage = proxied.lock().unwrap().bill(&request.body);
+            Reply::Json(
+                200,
+                json!({"model": "claude-opus-5-5", "usage": usage}).to_string(),
+            )
+        })
+    };
+    let dir = Dir::new();
+    let requests: Vec<Value> = bodies
+        .iter()
+        .map(|body| json!({"path": "/v1/messages", "body_raw": body}))
+        .collect();
+    wrap_stub(&dir, "claude", &json!({"requests": requests}), &[])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let billed = proxied.lock().unwrap().usd;
+    let real_saving = direct.usd - billed;
+    let reported = summary["totals"]["saved_usd"].as_f64().unwrap();
+    assert!(
+        real_saving > 0.3 * direct.usd,
+        "compression cut the bill by {real_saving} of {}",
+        direct.usd
+    );
+    assert!(
+        (reported - real_saving).abs() <= 0.05 * real_saving,
+        "reported ${reported:.5}, billed difference ${real_saving:.5}"
+    );
+    let cost = summary["totals"]["cost_usd"].as_f64().unwrap();
+    assert!(
+        (cost - billed).abs() < 1e-9,
+        "headroom's cost ${cost} is the bill ${billed}"
+    );
+}

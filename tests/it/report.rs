@@ -256,3 +256,85 @@ fn the_default_report_reads_the_sessions_directory() {
     let expected = 1000.0 * 4e-6 + 100.0 * 20e-6;
     assert!((json["total"]["cost_usd"].as_f64().unwrap() - expected).abs() < 1e-12);
 }
+
+#[test]
+fn json_report_snapshot() {
+    let dir = fixture();
+    let (code, stdout, _) = report(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "--by",
+            "provider",
+            "--reprice",
+            "MiniMax-M2.7",
+        ],
+    );
+    assert_eq!(code, Some(0));
+    // MiniMax-M2.7 at $0.30 input and $1.20 output per MTok: (4,510 x 0.30 + 351 x 1.20) / 1e6.
+    insta::assert_snapshot!(stdout, @r#"
+    {
+      "by": "provider",
+      "sessions": 2,
+      "first_started_at": "2026-11-01T09:00:00Z",
+      "last_ended_at": "2026-11-02T09:00:00Z",
+      "rows": [
+        {
+          "key": [
+            "anthropic"
+          ],
+          "requests": 2,
+          "failed_requests": 0,
+          "input_tokens": 4000,
+          "output_tokens": 300,
+          "cache_read_tokens": 0,
+          "cache_write_5m_tokens": 0,
+          "cache_write_1h_tokens": 0,
+          "tokens_saved": 0,
+          "cost_usd": 2.0,
+          "known_cost_usd": 2.0,
+          "unpriced_requests": 0,
+          "saved_usd": 0.0
+        },
+        {
+          "key": [
+            "openai"
+          ],
+          "requests": 2,
+          "failed_requests": 0,
+          "input_tokens": 510,
+          "output_tokens": 51,
+          "cache_read_tokens": 0,
+          "cache_write_5m_tokens": 0,
+          "cache_write_1h_tokens": 0,
+          "tokens_saved": 0,
+          "cost_usd": null,
+          "known_cost_usd": 0.5,
+          "unpriced_requests": 1,
+          "saved_usd": 0.0
+        }
+      ],
+      "total": {
+        "requests": 4,
+        "failed_requests": 0,
+        "input_tokens": 4510,
+        "output_tokens": 351,
+        "cache_read_tokens": 0,
+        "cache_write_5m_tokens": 0,
+        "cache_write_1h_tokens": 0,
+        "tokens_saved": 0,
+        "cost_usd": null,
+        "known_cost_usd": 2.5,
+        "unpriced_requests": 1,
+        "saved_usd": 0.0
+      },
+      "reprice": {
+        "model": "MiniMax-M2.7",
+        "cost_usd": 0.0017742,
+        "known_cost_usd": 0.0017742,
+        "unpriced_requests": 0
+      }
+    }
+    "#);
+}
