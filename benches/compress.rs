@@ -11,18 +11,16 @@
 //! The "agent" is this executable re-run with BENCH_ROLE=agent; the mock keeps the last body it
 //! received and hands it back on `GET /last`, so the agent can see what was forwarded.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 40;
@@ -184,8 +182,8 @@ async fn agent() {
         send(&client, &proxied, body).await;
         proxied_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let (d50, d99) = percentiles(&mut direct_ms);
-    let (p50, p99) = percentiles(&mut proxied_ms);
+    let (d50, d99) = common::percentiles(&mut direct_ms);
+    let (p50, p99) = common::percentiles(&mut proxied_ms);
     lines.push(format!(
         "85 KB request, 30 KB fresh tool output: direct p50 {d50:.2} ms p99 {d99:.2} ms | proxied p50 {p50:.2} ms p99 {p99:.2} ms | added p50 {:.2} ms p99 {:.2} ms",
         p50 - d50,
@@ -222,52 +220,32 @@ async fn last_tool_output(client: &reqwest::Client, upstream: &str) -> String {
         .to_owned()
 }
 
-fn percentiles(samples: &mut [f64]) -> (f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
-}
-
+/// A loopback upstream that keeps the last body it received and returns it on GET.
 async fn start_upstream() -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let last = Arc::new(Mutex::new(Bytes::new()));
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
+    common::serve(move |request: Request<hyper::body::Incoming>| {
+        let last = last.clone();
+        async move {
+            let is_get = request.method() == Method::GET;
+            let body = request
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let reply = if is_get {
+                last.lock().unwrap().clone()
+            } else {
+                *last.lock().unwrap() = body;
+                Bytes::from_static(
+                    br#"{"model":"claude-opus-5-5","usage":{"input_tokens":10,"output_tokens":2}}"#,
+                )
             };
-            let last = last.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                    let last = last.clone();
-                    async move {
-                        let is_get = request.method() == Method::GET;
-                        let body = request
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        let reply = if is_get {
-                            last.lock().unwrap().clone()
-                        } else {
-                            *last.lock().unwrap() = body;
-                            Bytes::from_static(br#"{"model":"claude-opus-5-5","usage":{"input_tokens":10,"output_tokens":2}}"#)
-                        };
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .header("content-type", "application/json")
-                                .body(Full::new(reply))
-                                .unwrap(),
-                        )
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Full::new(reply).boxed())
+                .unwrap()
         }
-    });
-    addr
+    })
+    .await
 }

@@ -11,6 +11,8 @@
 //! The "agent" is this same executable, re-run with BENCH_ROLE=agent: it finds the proxy through
 //! ANTHROPIC_BASE_URL exactly as Claude Code would.
 
+mod common;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,10 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 
 const SMALL_REPLY: &str = r#"{"id":"msg_1","type":"message","model":"claude-opus-5-5","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":10,"output_tokens":2}}"#;
 const SAMPLES: usize = 2000;
@@ -185,8 +184,8 @@ async fn agent() {
                 samples.push(started.elapsed().as_secs_f64() * 1000.0);
             }
         }
-        let (d50, d99) = percentiles(&mut direct_ms);
-        let (p50, p99) = percentiles(&mut proxied_ms);
+        let (d50, d99) = common::percentiles(&mut direct_ms);
+        let (p50, p99) = common::percentiles(&mut proxied_ms);
         lines.push(format!(
             "{name:<30} direct p50 {d50:.3} ms p99 {d99:.3} ms | proxied p50 {p50:.3} ms p99 {p99:.3} ms | added p50 {:.3} ms p99 {:.3} ms",
             p50 - d50,
@@ -269,55 +268,28 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn percentiles(samples: &mut [f64]) -> (f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
-}
-
 fn median(samples: &mut [f64]) -> f64 {
-    percentiles(samples).0
+    common::percentiles(samples).0
 }
 
 /// A loopback upstream: a small JSON reply, or a short SSE stream whose first event is sent at once.
 async fn start_upstream() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = tcp.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = service_fn(|request: Request<hyper::body::Incoming>| async move {
-                    let stream = request.uri().query() == Some("stream");
-                    let _ = request.into_body().collect().await;
-                    let response = if stream {
-                        let events = [
-                            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-opus-5-5\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n",
-                            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{},\"usage\":{\"output_tokens\":2}}\n\n",
-                        ];
-                        let frames = futures_util::stream::iter(events.map(|event| {
-                            Ok::<_, Infallible>(Frame::data(Bytes::from_static(event.as_bytes())))
-                        }));
-                        Response::builder()
-                            .header("content-type", "text/event-stream")
-                            .body(StreamBody::new(frames).boxed())
-                            .unwrap()
-                    } else {
-                        Response::builder()
-                            .header("content-type", "application/json")
-                            .body(Full::new(Bytes::from_static(SMALL_REPLY.as_bytes())).boxed())
-                            .unwrap()
-                    };
-                    Ok::<_, Infallible>(response)
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
+    common::serve(|request: Request<hyper::body::Incoming>| async move {
+        let stream = request.uri().query() == Some("stream");
+        let _ = request.into_body().collect().await;
+        if stream {
+            let events = [
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-opus-5-5\",\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}\n\n",
+                "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{},\"usage\":{\"output_tokens\":2}}\n\n",
+            ];
+            let frames = futures_util::stream::iter(events.map(|event| Ok::<_, Infallible>(Frame::data(Bytes::from_static(event.as_bytes())))));
+            Response::builder().header("content-type", "text/event-stream").body(StreamBody::new(frames).boxed()).unwrap()
+        } else {
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(SMALL_REPLY.as_bytes())).boxed())
+                .unwrap()
         }
-    });
-    addr
+    })
+    .await
 }

@@ -9,17 +9,15 @@
 //! `headroom wrap`; the bench prints both bills, the real difference, and the saving headroom
 //! reported in its summary.
 
+mod common;
+
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
 /// claude-opus-5-5, USD per MTok (https://platform.claude.com/docs/en/about-claude/pricing).
@@ -194,46 +192,20 @@ fn bill(billing: &Mutex<Billing>, run: &str, body: &[u8]) -> Value {
     json!({"input_tokens": input, "cache_read_input_tokens": read, "cache_creation_input_tokens": write, "output_tokens": OUTPUT_TOKENS})
 }
 
+/// A loopback upstream that bills every request with prompt caching.
 async fn start_upstream(billing: Arc<Mutex<Billing>>) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let billing = billing.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                    let billing = billing.clone();
-                    async move {
-                        let run = request
-                            .headers()
-                            .get("x-bench-run")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("?")
-                            .to_owned();
-                        let body = request
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        let usage = bill(&billing, &run, &body);
-                        let reply = json!({"id": "msg", "type": "message", "model": "claude-opus-5-5", "content": [{"type": "text", "text": "ok"}], "usage": usage});
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .header("content-type", "application/json")
-                                .body(Full::new(Bytes::from(reply.to_string())))
-                                .unwrap(),
-                        )
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
-            });
+    common::serve(move |request: Request<hyper::body::Incoming>| {
+        let billing = billing.clone();
+        async move {
+            let run = request.headers().get("x-bench-run").and_then(|v| v.to_str().ok()).unwrap_or("?").to_owned();
+            let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let usage = bill(&billing, &run, &body);
+            let reply = json!({"id": "msg", "type": "message", "model": "claude-opus-5-5", "content": [{"type": "text", "text": "ok"}], "usage": usage});
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(reply.to_string())).boxed())
+                .unwrap()
         }
-    });
-    addr
+    })
+    .await
 }

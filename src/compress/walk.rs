@@ -85,19 +85,8 @@ fn anthropic(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
             if block.kind.as_deref() != Some("tool_result") {
                 continue;
             }
-            let Some(content) = block.content else {
-                continue;
-            };
-            if content.get().starts_with('"') {
-                push(body, content, is_newest, found);
-            } else {
-                for part in blocks(Some(content)) {
-                    if part.kind.as_deref() == Some("text")
-                        && let Some(text) = part.text
-                    {
-                        push(body, text, is_newest, found);
-                    }
-                }
+            if let Some(content) = block.content {
+                push_content(body, content, is_newest, found);
             }
         }
     }
@@ -124,20 +113,8 @@ fn chat(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
         let Some(message) = message.as_ref().filter(|_| is_tool(&parsed[index])) else {
             continue;
         };
-        let Some(content) = message.content else {
-            continue;
-        };
-        let is_newest = index >= newest_from;
-        if content.get().starts_with('"') {
-            push(body, content, is_newest, found);
-        } else {
-            for part in blocks(Some(content)) {
-                if part.kind.as_deref() == Some("text")
-                    && let Some(text) = part.text
-                {
-                    push(body, text, is_newest, found);
-                }
-            }
+        if let Some(content) = message.content {
+            push_content(body, content, index >= newest_from, found);
         }
     }
 }
@@ -171,6 +148,21 @@ fn responses(body: &[u8], input: &RawValue, found: &mut Vec<ToolOutput>) {
             .filter(|raw| raw.get().starts_with('"'))
         {
             push(body, output, index >= newest_from, found);
+        }
+    }
+}
+
+/// A tool output's content: one string, or text blocks (other blocks, such as images, stay).
+fn push_content(body: &[u8], content: &RawValue, is_newest: bool, found: &mut Vec<ToolOutput>) {
+    if content.get().starts_with('"') {
+        push(body, content, is_newest, found);
+        return;
+    }
+    for part in blocks(Some(content)) {
+        if part.kind.as_deref() == Some("text")
+            && let Some(text) = part.text
+        {
+            push(body, text, is_newest, found);
         }
     }
 }
