@@ -65,8 +65,6 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .into());
     }
 
-    // One thread is plenty for one agent's traffic, and on a small machine it measured faster than
-    // a worker pool competing with the agent for cores (`cargo bench --bench proxy`).
     let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref());
     if let Some(warning) = warning {
         eprintln!("headroom: warning: {warning}");
@@ -150,40 +148,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .map(|model| reprice(&summary.requests, model, &prices));
 
     if !global.quiet {
-        let style = if global.color.enabled() {
-            Style::Rich
-        } else {
-            Style::Plain
-        };
-        let report = aggregate(std::slice::from_ref(&summary), GroupBy::Model);
-        eprintln!("{}", table::render(&report, style));
-        if let Some(compare) = &summary.compare {
-            eprintln!(
-                "{}",
-                format::reprice_line(compare, &summary.totals, "this session")
-            );
-        }
-        for row in summary
-            .models
-            .iter()
-            .filter(|row| row.totals.unpriced_requests > 0)
-        {
-            eprintln!(
-                "hint: {} has no known price (shown as ?); add it to prices.toml (see `headroom wrap --help`, --prices)",
-                row.model
-            );
-        }
-        if let Some(budget) = summary
-            .budget
-            .as_ref()
-            .filter(|budget| budget.refused_requests > 0)
-        {
-            eprintln!(
-                "headroom: the budget of {} was reached; {} requests were refused",
-                format::usd(budget.budget_usd),
-                budget.refused_requests
-            );
-        }
+        print_session(&summary, global);
     }
     // The agent's work is done either way: a summary that cannot be written is a warning, and
     // headroom still exits with the agent's status.
@@ -195,6 +160,44 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         Err(error) => eprintln!("headroom: warning: {error:#}"),
     }
     Ok(status)
+}
+
+/// The cost table and notes under it, on stderr.
+fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
+    let style = if global.color.enabled() {
+        Style::Rich
+    } else {
+        Style::Plain
+    };
+    let report = aggregate(std::slice::from_ref(summary), GroupBy::Model);
+    eprintln!("{}", table::render(&report, style));
+    if let Some(compare) = &summary.compare {
+        eprintln!(
+            "{}",
+            format::reprice_line(compare, &summary.totals, "this session")
+        );
+    }
+    for row in summary
+        .models
+        .iter()
+        .filter(|row| row.totals.unpriced_requests > 0)
+    {
+        eprintln!(
+            "hint: {} has no known price (shown as ?); add it to prices.toml (see `headroom wrap --help`, --prices)",
+            row.model
+        );
+    }
+    if let Some(budget) = summary
+        .budget
+        .as_ref()
+        .filter(|budget| budget.refused_requests > 0)
+    {
+        eprintln!(
+            "headroom: the budget of {} was reached; {} requests were refused",
+            format::usd(budget.budget_usd),
+            budget.refused_requests
+        );
+    }
 }
 
 /// The session's compressor, unless compression is turned off.
