@@ -38,20 +38,14 @@ fn main() {
         let upstream = format!("http://{}", start_upstream().await);
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("report.txt");
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
-            .args(["--quiet", "wrap", "claude", "--summary"])
-            .arg(dir.path().join("summary.json"))
-            .arg("--agent-bin")
-            .arg(std::env::current_exe().unwrap())
-            .env("HEADROOM_HOME", dir.path())
-            .env("BENCH_ROLE", "agent")
-            .env("BENCH_UPSTREAM", &upstream)
-            .env("BENCH_OUT", &out)
-            .env("ANTHROPIC_TARGET_API_URL", &upstream)
-            .env("ANTHROPIC_API_KEY", "bench")
-            .status()
-            .unwrap();
-        assert!(status.success());
+        common::wrap_self(
+            dir.path(),
+            &upstream,
+            &[
+                ("BENCH_UPSTREAM", upstream.as_ref()),
+                ("BENCH_OUT", out.as_os_str()),
+            ],
+        );
         println!("{}", std::fs::read_to_string(out).unwrap());
     });
 }

@@ -52,19 +52,8 @@ fn main() {
         let turns = run_session(&upstream, "direct").await;
 
         let dir = tempfile::tempdir().unwrap();
+        common::wrap_self(dir.path(), &upstream, &[]);
         let summary_path = dir.path().join("summary.json");
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
-            .args(["--quiet", "wrap", "claude", "--summary"])
-            .arg(&summary_path)
-            .arg("--agent-bin")
-            .arg(std::env::current_exe().unwrap())
-            .env("HEADROOM_HOME", dir.path())
-            .env("BENCH_ROLE", "agent")
-            .env("ANTHROPIC_TARGET_API_URL", &upstream)
-            .env("ANTHROPIC_API_KEY", "bench")
-            .status()
-            .unwrap();
-        assert!(status.success());
         let summary: Value = serde_json::from_str(&std::fs::read_to_string(summary_path).unwrap()).unwrap();
         let billing = billing.lock().unwrap();
         let direct = billing.runs["direct"].1;

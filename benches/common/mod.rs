@@ -45,6 +45,27 @@ where
     addr
 }
 
+/// Runs this benchmark executable again as the agent of `headroom wrap claude` (release build),
+/// with BENCH_ROLE=agent, `upstream` as the Anthropic upstream, HEADROOM_HOME and the summary in
+/// `dir`, and `envs` on top. Panics when the session fails.
+// Each benchmark compiles this module on its own, and not every one runs a wrapped agent this way.
+#[allow(dead_code)]
+pub fn wrap_self(dir: &std::path::Path, upstream: &str, envs: &[(&str, &std::ffi::OsStr)]) {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["--quiet", "wrap", "claude", "--summary"])
+        .arg(dir.join("summary.json"))
+        .arg("--agent-bin")
+        .arg(std::env::current_exe().unwrap())
+        .env("HEADROOM_HOME", dir)
+        .env("BENCH_ROLE", "agent")
+        .env("ANTHROPIC_TARGET_API_URL", upstream)
+        .env("ANTHROPIC_API_KEY", "bench")
+        .envs(envs.iter().copied())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 /// The median and 99th percentile of `samples` (sorted in place).
 // Each benchmark compiles this module on its own, and not every one measures latency.
 #[allow(dead_code)]
