@@ -90,8 +90,8 @@ impl GroupBy {
 
     fn key(self, session: &SessionSummary, request: &PricedRequest) -> Vec<String> {
         match self {
-            GroupBy::Model => vec![request.provider.clone(), request.model.clone()],
-            GroupBy::Provider => vec![request.provider.clone()],
+            GroupBy::Model => vec![request.provider.to_string(), request.model.to_string()],
+            GroupBy::Provider => vec![request.provider.to_string()],
             GroupBy::Agent => vec![session.agent.clone()],
             GroupBy::Day => vec![session.started_at.chars().take(10).collect()],
             GroupBy::Session => vec![

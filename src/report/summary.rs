@@ -75,8 +75,8 @@ impl SessionSummary {
                 let price_source = self
                     .requests
                     .iter()
-                    .filter(|request| request.provider == provider && request.model == model)
-                    .find_map(|request| request.price_source.clone());
+                    .filter(|request| *request.provider == *provider && *request.model == *model)
+                    .find_map(|request| request.price_source.as_deref().map(str::to_owned));
                 ModelRow {
                     provider,
                     model,

@@ -2,7 +2,8 @@
 //! exactly once and priced on the way in (tiers depend on each request's own size); the ledger
 //! never touches the network or a file.
 
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -40,23 +41,37 @@ pub struct Removed {
 }
 
 /// One request with its price, as kept in the ledger and in the session summary.
+///
+/// The names are shared (`Arc<str>`): a session keeps every request for the summary, and a few
+/// distinct names repeated thousands of times should not cost a copy each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PricedRequest {
-    pub provider: String,
-    pub model: String,
+    pub provider: Arc<str>,
+    pub model: Arc<str>,
     pub status: u16,
     /// `None` when the response reported no usage (errors, count_tokens): nothing was billed.
     pub usage: Option<Usage>,
     /// `None` when usage was reported but has no known price.
     pub cost_usd: Option<f64>,
     /// Which price data priced it.
-    pub price_source: Option<String>,
+    pub price_source: Option<Arc<str>>,
     /// Tokens compression removed from the request.
     #[serde(default)]
     pub tokens_saved: u64,
     /// What those tokens would have cost on this request; `None` when unknown.
     #[serde(default)]
     pub saved_usd: Option<f64>,
+}
+
+impl State {
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.names.insert(shared.clone());
+        shared
+    }
 }
 
 impl PricedRequest {
@@ -74,6 +89,8 @@ impl PricedRequest {
 #[derive(Debug, Default)]
 struct State {
     requests: Vec<PricedRequest>,
+    /// Every distinct provider, model and price-source name, shared by the requests.
+    names: HashSet<Arc<str>>,
     known_cost_usd: f64,
     unpriced_requests: u64,
 }
@@ -102,27 +119,28 @@ impl Ledger {
             .usage
             .as_ref()
             .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
+        let saved_usd = record.usage.as_ref().map_or(Some(0.0), |usage| {
+            self.saved_usd(record.provider, &record.model, usage, record.removed)
+        });
+        // Pricing above happens outside the lock; only the bookkeeping below is inside.
+        let mut state = self.lock();
         let request = PricedRequest {
-            provider: record.provider.to_owned(),
-            model: record.model.clone(),
+            provider: state.intern(record.provider),
+            model: state.intern(&record.model),
             status: record.status,
             usage: record.usage,
             cost_usd: match (&record.usage, &priced) {
                 (None, _) => Some(0.0),
                 (Some(_), priced) => priced.as_ref().map(|priced| priced.usd),
             },
-            price_source: priced.map(|priced| priced.source),
+            price_source: priced.map(|priced| state.intern(&priced.source)),
             tokens_saved: record.removed.newest_tokens + record.removed.earlier_tokens,
-            saved_usd: record.usage.as_ref().map_or(Some(0.0), |usage| {
-                self.saved_usd(record.provider, &record.model, usage, record.removed)
-            }),
+            saved_usd,
         };
-        {
-            let mut state = self.lock();
-            state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
-            state.unpriced_requests += u64::from(request.is_unpriced());
-            state.requests.push(request);
-        }
+        state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
+        state.unpriced_requests += u64::from(request.is_unpriced());
+        state.requests.push(request);
+        drop(state);
         if let Some(observer) = &self.observer {
             let _ = observer.send(record);
         }
