@@ -15,15 +15,7 @@ pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// it. Not synced to disk: it is a convenience copy, and an fsync per tool output would cost more
 /// than compressing it.
 pub fn keep(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("could not write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .with_context(|| format!("could not write {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("could not write {}", path.display()))?;
-    Ok(())
+    crate::report::write_via_rename(path, text.as_bytes(), false)
 }
 
 /// Removes old originals and, while the folder is too big, the oldest ones.

@@ -36,8 +36,14 @@ pub fn default_sessions_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so a
-/// reader never sees half a summary.
+/// reader never sees half a summary. Synced to disk: a summary is the session's only record.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_via_rename(path, bytes, true)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place; `sync` also waits
+/// for the disk, which callers writing throwaway copies skip.
+pub fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -46,7 +52,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("could not create a temporary file in {}", dir.display()))?;
     file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                file.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .with_context(|| format!("could not write {}", file.path().display()))?;
     file.persist(path)
         .with_context(|| format!("could not write {}", path.display()))?;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{GroupBy, Reprice, Totals, aggregate};
+use super::aggregate::{Group, GroupBy, Report, Reprice, Totals, aggregate};
 use crate::usage::ledger::PricedRequest;
 
 /// Bumped whenever a field changes meaning or disappears; readers skip other versions.
@@ -90,6 +90,28 @@ impl SessionSummary {
     }
 }
 
+impl SessionSummary {
+    /// The session as a report by model, from the rows `with_rows` already summed.
+    pub fn report(&self) -> Report {
+        Report {
+            by: GroupBy::Model,
+            sessions: 1,
+            first_started_at: Some(self.started_at.clone()),
+            last_ended_at: Some(self.ended_at.clone()),
+            rows: self
+                .models
+                .iter()
+                .map(|row| Group {
+                    key: vec![row.provider.clone(), row.model.clone()],
+                    totals: row.totals.clone(),
+                })
+                .collect(),
+            total: self.totals.clone(),
+            reprice: self.compare.clone(),
+        }
+    }
+}
+
 /// Why a file is not a summary `report` can use.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -156,6 +178,10 @@ mod tests {
             (7, 0.25)
         );
         assert_eq!(parse(&render(&summary)).unwrap(), summary);
+        assert_eq!(
+            summary.report(),
+            aggregate(std::slice::from_ref(&summary), GroupBy::Model)
+        );
 
         let future = String::from_utf8(render(&summary))
             .unwrap()

@@ -20,7 +20,7 @@ use crate::error::{Error, ExitStatus};
 use crate::pricing::PriceBook;
 use crate::proxy::route::{Family, Upstreams, is_minimax_model};
 use crate::proxy::server::{Proxy, ProxyOptions};
-use crate::report::aggregate::{GroupBy, aggregate, reprice};
+use crate::report::aggregate::reprice;
 use crate::report::format;
 use crate::report::summary::{BudgetOutcome, SCHEMA_VERSION, SessionSummary};
 use crate::report::table::{self, Style};
@@ -169,8 +169,7 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     } else {
         Style::Plain
     };
-    let report = aggregate(std::slice::from_ref(summary), GroupBy::Model);
-    eprintln!("{}", table::render(&report, style));
+    eprintln!("{}", table::render(&summary.report(), style));
     if let Some(compare) = &summary.compare {
         eprintln!(
             "{}",
