@@ -19,7 +19,7 @@ pub mod walk;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 
@@ -27,8 +27,8 @@ use crate::proxy::route::Family;
 
 /// Outputs shorter than this are never touched.
 const MIN_BYTES: usize = 2048;
-/// A result must save at least this share of the tokens to be used.
-const MIN_SAVING: f64 = 0.2;
+/// A result is used only when it has at least this share of the original's tokens fewer.
+const MIN_SAVING_PERCENT: usize = 20;
 
 /// A compressor's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,11 +95,161 @@ pub fn count_tokens(text: &str) -> u64 {
     bpe_openai::o200k_base().count(text) as u64
 }
 
+/// Whether `compressed_tokens` is at least `MIN_SAVING_PERCENT` fewer than `original` has.
+///
+/// Exact, yet it counts only as far as it must: tokenizing runs at about 35 MB/s, and a result
+/// worth using is far smaller than its original, so the count stops once the original has passed
+/// the break-even point (a fifth to a quarter of the way into a typical output). The full count,
+/// needed only for accounting, is made later and off the request path (`Savings::count`).
+fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
+    // Worth it iff compressed <= (100 - saving)% of the original, i.e. the original has at least
+    // compressed * 100 / (100 - saving) tokens, rounded up.
+    let break_even = (compressed_tokens as usize)
+        .saturating_mul(100)
+        .div_ceil(100 - MIN_SAVING_PERCENT);
+    if break_even == 0 {
+        return true;
+    }
+    let tokenizer = bpe_openai::o200k_base();
+    // o200k needs no normalization (NFC off), so the text is already in the form counted.
+    let normalized = tokenizer.normalize(original);
+    tokenizer
+        .count_till_limit(&normalized, break_even.saturating_sub(1))
+        .is_none()
+}
+
+/// An original's token count, made once by whoever asks first: a blocking thread right after the
+/// request is forwarded, or the usage tap if the response ends sooner. The text is let go once
+/// counted.
+#[derive(Debug)]
+struct DeferredCount {
+    text: Mutex<Option<String>>,
+    tokens: OnceLock<u64>,
+}
+
+impl DeferredCount {
+    fn new(text: String) -> Self {
+        DeferredCount {
+            text: Mutex::new(Some(text)),
+            tokens: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> u64 {
+        *self.tokens.get_or_init(|| {
+            let text = self
+                .text
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .take();
+            text.as_deref().map_or(0, count_tokens)
+        })
+    }
+}
+
 /// One compressed output, as remembered for the session.
 #[derive(Debug)]
 struct Entry {
     text: String,
-    tokens_removed: u64,
+    tokens: u64,
+    original_tokens: DeferredCount,
+}
+
+impl Entry {
+    fn tokens_removed(&self) -> u64 {
+        self.original_tokens.get().saturating_sub(self.tokens)
+    }
+}
+
+/// Tokens compression removed from one request, by where they would have been in the prompt.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    /// From the newest turn: they would have been written to the cache (or sent as input).
+    pub newest_tokens: u64,
+    /// From earlier turns, replayed: they would have been read from the cache (or sent as input).
+    pub earlier_tokens: u64,
+}
+
+/// The outputs compression replaced in one request, whose originals' exact token counts may still
+/// be under way: `count` makes them (on a blocking thread), `settled` reads them without waiting,
+/// `removed` waits for or makes them.
+#[derive(Debug, Default, Clone)]
+pub struct Savings {
+    /// Each compressed output, and whether it is from the newest turn.
+    outputs: Vec<(Arc<Entry>, bool)>,
+}
+
+impl Savings {
+    /// Whether some original is not counted yet.
+    pub fn is_pending(&self) -> bool {
+        self.outputs
+            .iter()
+            .any(|(entry, _)| entry.original_tokens.tokens.get().is_none())
+    }
+
+    /// Makes every pending count; for a blocking thread.
+    pub fn count(&self) {
+        for (entry, _) in &self.outputs {
+            entry.original_tokens.get();
+        }
+    }
+
+    /// The tokens removed, if every count is made.
+    pub fn settled(&self) -> Option<Removed> {
+        (!self.is_pending()).then(|| self.removed())
+    }
+
+    /// The tokens removed; waits for (or makes) pending counts.
+    pub fn removed(&self) -> Removed {
+        let mut removed = Removed::default();
+        for (entry, is_newest) in &self.outputs {
+            if *is_newest {
+                removed.newest_tokens += entry.tokens_removed();
+            } else {
+                removed.earlier_tokens += entry.tokens_removed();
+            }
+        }
+        removed
+    }
+
+    /// One new output compressed to nothing, its original not counted yet; for tests of what
+    /// consumes savings.
+    #[cfg(test)]
+    pub fn uncounted(original: &str) -> Savings {
+        Savings {
+            outputs: vec![(
+                Arc::new(Entry {
+                    text: String::new(),
+                    tokens: 0,
+                    original_tokens: DeferredCount::new(original.to_owned()),
+                }),
+                true,
+            )],
+        }
+    }
+
+    /// Savings already counted, for tests of what consumes them.
+    #[cfg(test)]
+    pub fn counted(removed: Removed) -> Savings {
+        let entry = |tokens: u64, is_newest: bool| {
+            let original_tokens = DeferredCount::new(String::new());
+            original_tokens.tokens.get_or_init(|| tokens);
+            (
+                Arc::new(Entry {
+                    text: String::new(),
+                    tokens: 0,
+                    original_tokens,
+                }),
+                is_newest,
+            )
+        };
+        Savings {
+            outputs: vec![
+                entry(removed.newest_tokens, true),
+                entry(removed.earlier_tokens, false),
+            ],
+        }
+    }
 }
 
 /// What compression did to one request.
@@ -107,10 +257,8 @@ struct Entry {
 pub struct Outcome {
     /// The body to forward.
     pub body: Bytes,
-    /// Tokens removed from outputs of the newest turn (compressed now).
-    pub tokens_removed_newest: u64,
-    /// Tokens removed from older outputs (compressed in an earlier request, replayed).
-    pub tokens_removed_earlier: u64,
+    /// The tokens it removed.
+    pub savings: Savings,
 }
 
 /// Keeps an original on disk before its lossy compression is used; false when it could not.
@@ -169,26 +317,28 @@ impl Compressor {
                         .map(|dir| dir.join(format!("{key:016x}.txt")));
                     let entry = self
                         .compress_one(&output.text, path.as_ref())
-                        .filter(|(_, lossy)| match (lossy, &path) {
+                        .filter(|(kept, _)| match (kept.lossy, &path) {
                             (false, _) => true,
                             (true, Some(path)) => keep_original(path, &output.text),
                             (true, None) => false,
                         })
-                        .map(|(entry, _)| Arc::new(entry));
+                        .map(|(kept, tokens)| {
+                            Arc::new(Entry {
+                                text: kept.text,
+                                tokens,
+                                original_tokens: DeferredCount::new(output.text),
+                            })
+                        });
                     sticky.insert(key, entry.clone());
                     entry
                 }
             };
             let Some(entry) = entry else { continue };
-            if output.is_newest {
-                outcome.tokens_removed_newest += entry.tokens_removed;
-            } else {
-                outcome.tokens_removed_earlier += entry.tokens_removed;
-            }
             replacements.push((
                 output.span,
                 serde_json::Value::from(entry.text.as_str()).to_string(),
             ));
+            outcome.savings.outputs.push((entry, output.is_newest));
         }
         drop(sticky);
         if replacements.is_empty() {
@@ -198,7 +348,8 @@ impl Compressor {
         Some(outcome)
     }
 
-    fn compress_one(&self, text: &str, original: Option<&PathBuf>) -> Option<(Entry, bool)> {
+    /// The compressed form of one new output and its tokens, if it saves enough.
+    fn compress_one(&self, text: &str, original: Option<&PathBuf>) -> Option<(Kept, u64)> {
         // Lossless results need no original on disk; lossy ones only where it can be kept.
         let original = original
             .map(|path| path.display().to_string())
@@ -214,18 +365,8 @@ impl Compressor {
             text: name_original_once(&kept.text, &original),
             ..kept
         };
-        let before = count_tokens(text);
-        let after = count_tokens(&kept.text);
-        if (after as f64) > (before as f64) * (1.0 - MIN_SAVING) {
-            return None;
-        }
-        Some((
-            Entry {
-                text: kept.text,
-                tokens_removed: before - after,
-            },
-            kept.lossy,
-        ))
+        let tokens = count_tokens(&kept.text);
+        saves_enough(text, tokens).then_some((kept, tokens))
     }
 }
 
@@ -308,6 +449,15 @@ mod tests {
         bodies
     }
 
+    /// The text of the first block of message `index` in a forwarded body.
+    fn forwarded_output(body: &[u8], index: usize) -> String {
+        let body: Value = serde_json::from_slice(body).unwrap();
+        body["messages"][index]["content"][0]["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     fn keep_all(_: &std::path::Path, _: &str) -> bool {
         true
     }
@@ -384,18 +534,22 @@ mod tests {
         assert_eq!(original, build_log(0));
         let forwarded = String::from_utf8(outcome.body.to_vec()).unwrap();
         assert!(forwarded.contains(&path.display().to_string()));
-        assert!(
-            outcome.tokens_removed_newest > 1000,
-            "{}",
-            outcome.tokens_removed_newest
+        let Removed {
+            newest_tokens: newest,
+            earlier_tokens: earlier,
+        } = outcome.savings.removed();
+        assert_eq!(
+            newest,
+            count_tokens(&build_log(0)) - count_tokens(&forwarded_output(&outcome.body, 2))
         );
-        assert_eq!(outcome.tokens_removed_earlier, 0);
+        assert!(newest > 1000, "{newest}");
+        assert_eq!(earlier, 0);
         // The same output in a later turn is replayed, not kept again.
         let again = compressor
             .compress(&turns(2)[1], Family::Anthropic, &keep)
             .unwrap();
         assert_eq!(kept.borrow().len(), 2, "only the new turn's output");
-        assert_eq!(again.tokens_removed_earlier, outcome.tokens_removed_newest);
+        assert_eq!(again.savings.removed().earlier_tokens, newest);
 
         // An original that cannot be kept means no lossy compression for that output, ever.
         let refusing = Compressor::new(Some(dir.path().to_owned()));
@@ -468,7 +622,7 @@ mod tests {
         for (file, facts) in facts {
             let text = std::fs::read_to_string(corpus.join(&file)).unwrap();
             let original = PathBuf::from("/originals/x.txt");
-            let Some((entry, lossy)) = compressor.compress_one(&text, Some(&original)) else {
+            let Some((kept, tokens)) = compressor.compress_one(&text, Some(&original)) else {
                 uncompressed.push(file);
                 continue;
             };
@@ -478,20 +632,40 @@ mod tests {
                     "{file}: fact {fact:?} is not in the original"
                 );
                 assert!(
-                    entry.text.contains(fact.as_str()),
+                    kept.text.contains(fact.as_str()),
                     "{file}: fact {fact:?} lost:\n{}",
-                    entry.text
+                    kept.text
                 );
             }
             assert_eq!(
-                lossy,
-                entry.text.contains("full output: /originals/x.txt"),
+                kept.lossy,
+                kept.text.contains("full output: /originals/x.txt"),
                 "{file}: lossy results name the original"
             );
-            assert!(entry.tokens_removed > 0, "{file}");
+            assert_eq!(tokens, count_tokens(&kept.text));
+            assert!(tokens * 5 <= count_tokens(&text) * 4, "{file}: saves 20%");
         }
         // A diff of dense changes (most lines are + or -) has little to drop: it goes whole.
         assert_eq!(uncompressed, ["diff.txt"]);
+    }
+
+    #[test]
+    fn the_early_stopping_decision_matches_a_full_count() {
+        let log = build_log(7);
+        for original in ["", "ok", "a few words of plain text, once", log.as_str()] {
+            let full = count_tokens(original);
+            let largest_worth_it = full * 4 / 5;
+            for compressed in [0, 1, full, full + 1]
+                .into_iter()
+                .chain(largest_worth_it.saturating_sub(2)..largest_worth_it + 3)
+            {
+                assert_eq!(
+                    saves_enough(original, compressed),
+                    compressed * 5 <= full * 4,
+                    "{compressed} of {full} tokens"
+                );
+            }
+        }
     }
 
     proptest::proptest! {

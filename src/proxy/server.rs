@@ -24,9 +24,9 @@ use tokio::task::JoinHandle;
 use super::route::{self, Family, Provider, Upstreams};
 use super::stream::{self, Tap};
 use super::{ProxyBody, forward, reply};
-use crate::compress::Compressor;
+use crate::compress::{Compressor, Savings};
 use crate::env::{self, Secret};
-use crate::usage::ledger::{Ledger, Removed, RequestRecord};
+use crate::usage::ledger::{Ledger, RequestRecord};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -237,7 +237,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
             status: status.as_u16(),
             usage: None,
             latency: started.elapsed(),
-            removed: Removed::default(),
+            savings: Savings::default(),
         });
         reply::error(route.family, status, message)
     };
@@ -271,7 +271,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
         (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
         _ => body,
     };
-    let (body, removed) = compress(state, body, route.family).await;
+    let (body, savings) = compress(state, body, route.family).await;
     let headers = forward::upstream_headers(
         &parts.headers,
         &route,
@@ -288,7 +288,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
                 model: forwarded_model.clone(),
                 upstream: upstream_host.clone(),
                 started,
-                removed,
+                savings,
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {
@@ -308,9 +308,9 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
 /// would cost more than it saves; larger ones go to the blocking pool, so the one-thread runtime
 /// keeps relaying other streams meanwhile. Anything the compressor does not understand, or a
 /// failed task, leaves the body as it is.
-async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Removed) {
+async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Savings) {
     let Some(compressor) = state.compressor.clone() else {
-        return (body, Removed::default());
+        return (body, Savings::default());
     };
     let outcome = if body.len() <= INLINE_COMPRESS_BYTES {
         Ok(compressor.compress(&body, family, &keep_original))
@@ -320,14 +320,16 @@ async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Removed
             .await
     };
     match outcome {
-        Ok(Some(outcome)) => (
-            outcome.body,
-            Removed {
-                newest_tokens: outcome.tokens_removed_newest,
-                earlier_tokens: outcome.tokens_removed_earlier,
-            },
-        ),
-        _ => (body, Removed::default()),
+        Ok(Some(outcome)) => {
+            // Only the saving's accounting needs the originals' full counts: make them while the
+            // upstream works on the request.
+            if outcome.savings.is_pending() {
+                let savings = outcome.savings.clone();
+                tokio::task::spawn_blocking(move || savings.count());
+            }
+            (outcome.body, outcome.savings)
+        }
+        _ => (body, Savings::default()),
     }
 }
 

@@ -17,8 +17,9 @@ use hyper::body::Frame;
 use super::forward::{connection_listed, is_hop_by_hop};
 use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
+use crate::compress::Savings;
 use crate::usage::extract::UsageReader;
-use crate::usage::ledger::{Ledger, Removed, RequestRecord};
+use crate::usage::ledger::{Ledger, RequestRecord};
 use crate::usage::sse::EventReader;
 
 /// A non-streaming body larger than this is relayed but not read for usage.
@@ -35,7 +36,7 @@ pub struct Tap {
     pub upstream: String,
     pub started: Instant,
     /// Tokens compression removed from the request.
-    pub removed: Removed,
+    pub savings: Savings,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -126,7 +127,7 @@ impl TapState {
             status: self.status,
             usage,
             latency: tap.started.elapsed(),
-            removed: tap.removed,
+            savings: tap.savings,
         });
     }
 }

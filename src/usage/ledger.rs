@@ -1,6 +1,7 @@
 //! The session's record of finished requests, shared by every connection. Each request is recorded
-//! exactly once and priced on the way in (tiers depend on each request's own size); the ledger
-//! never touches the network or a file.
+//! exactly once and priced on the way in (tiers depend on each request's own size); its saving is
+//! priced as soon as compression has counted it. The ledger never touches the network or a file,
+//! and never waits on a count while the proxy is serving.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Usage;
+use crate::compress::{Removed, Savings};
 use crate::pricing::PriceBook;
 
 /// One finished request, as the proxy saw it.
@@ -27,17 +29,8 @@ pub struct RequestRecord {
     pub usage: Option<Usage>,
     /// Time from receiving the request to the end of the response.
     pub latency: Duration,
-    /// Tokens compression removed from this request.
-    pub removed: Removed,
-}
-
-/// Tokens compression removed from one request, by where they would have been in the prompt.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Removed {
-    /// From the newest turn: they would have been written to the cache (or sent as input).
-    pub newest_tokens: u64,
-    /// From earlier turns, replayed: they would have been read from the cache (or sent as input).
-    pub earlier_tokens: u64,
+    /// What compression removed from this request.
+    pub savings: Savings,
 }
 
 /// One request with its price, as kept in the ledger and in the session summary.
@@ -89,6 +82,9 @@ impl PricedRequest {
 #[derive(Debug, Default)]
 struct State {
     requests: Vec<PricedRequest>,
+    /// Requests (by index) whose saving is not priced yet: the exact count of a new tool output is
+    /// made on a blocking thread, and a quick response can finish before it.
+    unsettled: Vec<(usize, Savings)>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
     known_cost_usd: f64,
@@ -119,11 +115,16 @@ impl Ledger {
             .usage
             .as_ref()
             .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
-        let saved_usd = record.usage.as_ref().map_or(Some(0.0), |usage| {
-            self.saved_usd(record.provider, &record.model, usage, record.removed)
-        });
+        let settled = record.savings.settled();
+        let removed = settled.unwrap_or_default();
+        let saved_usd = self.saved_usd(record.provider, &record.model, record.usage, removed);
         // Pricing above happens outside the lock; only the bookkeeping below is inside.
         let mut state = self.lock();
+        self.settle(&mut state, false);
+        if settled.is_none() {
+            let index = state.requests.len();
+            state.unsettled.push((index, record.savings.clone()));
+        }
         let request = PricedRequest {
             provider: state.intern(record.provider),
             model: state.intern(&record.model),
@@ -134,7 +135,7 @@ impl Ledger {
                 (Some(_), priced) => priced.as_ref().map(|priced| priced.usd),
             },
             price_source: priced.map(|priced| state.intern(&priced.source)),
-            tokens_saved: record.removed.newest_tokens + record.removed.earlier_tokens,
+            tokens_saved: removed.newest_tokens + removed.earlier_tokens,
             saved_usd,
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
@@ -156,13 +157,14 @@ impl Ledger {
         &self,
         provider: &str,
         model: &str,
-        usage: &Usage,
+        usage: Option<Usage>,
         removed: Removed,
     ) -> Option<f64> {
-        if removed == Removed::default() {
+        let Some(usage) = usage.filter(|_| removed != Removed::default()) else {
+            // Nothing removed, or nothing billed (an error reply): nothing saved.
             return Some(0.0);
-        }
-        let mut without = *usage;
+        };
+        let mut without = usage;
         match (usage.cache_write_5m_tokens, usage.cache_write_1h_tokens) {
             (0, 0) => without.input_tokens += removed.newest_tokens,
             (five, one) if one > five => without.cache_write_1h_tokens += removed.newest_tokens,
@@ -173,7 +175,7 @@ impl Ledger {
         } else {
             without.input_tokens += removed.earlier_tokens;
         }
-        let billed = self.prices.price(provider, model, usage)?.usd;
+        let billed = self.prices.price(provider, model, &usage)?.usd;
         let counterfactual = self.prices.price(provider, model, &without)?.usd;
         Some(counterfactual - billed)
     }
@@ -184,9 +186,33 @@ impl Ledger {
         (state.known_cost_usd, state.unpriced_requests)
     }
 
-    /// Every request so far, in the order they finished.
+    /// Every request so far, in the order they finished, each saving priced (waiting for counts
+    /// still under way: call it once the proxy is done).
     pub fn requests(&self) -> Vec<PricedRequest> {
-        self.lock().requests.clone()
+        let mut state = self.lock();
+        self.settle(&mut state, true);
+        state.requests.clone()
+    }
+
+    /// Prices the savings whose counts are made; with `wait`, all of them.
+    fn settle(&self, state: &mut State, wait: bool) {
+        let State {
+            requests,
+            unsettled,
+            ..
+        } = state;
+        unsettled.retain(|(index, savings)| {
+            let removed = match (savings.settled(), wait) {
+                (Some(removed), _) => removed,
+                (None, true) => savings.removed(),
+                (None, false) => return true,
+            };
+            let request = &mut requests[*index];
+            request.tokens_saved = removed.newest_tokens + removed.earlier_tokens;
+            request.saved_usd =
+                self.saved_usd(&request.provider, &request.model, request.usage, removed);
+            false
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -213,7 +239,7 @@ mod tests {
             status,
             usage,
             latency: Duration::ZERO,
-            removed: Removed::default(),
+            savings: Savings::default(),
         }
     }
 
@@ -256,10 +282,10 @@ mod tests {
             ..Usage::default()
         };
         let mut with_removed = record("anthropic", "claude-opus-5-5", 200, Some(cached));
-        with_removed.removed = Removed {
+        with_removed.savings = Savings::counted(Removed {
             newest_tokens: 1_000,
             earlier_tokens: 20_000,
-        };
+        });
         ledger.record(with_removed.clone());
         let mut uncached = with_removed;
         uncached.usage = Some(Usage {
@@ -273,5 +299,26 @@ mod tests {
         assert!((requests[0].saved_usd.unwrap() - cached_saving).abs() < 1e-12);
         let plain_saving = 21_000.0 * 4e-6;
         assert!((requests[1].saved_usd.unwrap() - plain_saving).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_saving_still_being_counted_is_priced_once_counted() {
+        let ledger = Ledger::new(PriceBook::default(), None);
+        let usage = Usage {
+            input_tokens: 500,
+            ..Usage::default()
+        };
+        let original = "error: could not compile `headroom`\n".repeat(40);
+        let mut pending = record("anthropic", "claude-opus-5-5", 200, Some(usage));
+        pending.savings = Savings::uncounted(&original);
+        assert!(pending.savings.is_pending());
+        ledger.record(pending);
+        assert_eq!(ledger.lock().unsettled.len(), 1, "recording never counts");
+        // The summary does, if nothing else did first.
+        let tokens = crate::compress::count_tokens(&original);
+        let requests = ledger.requests();
+        assert_eq!(requests[0].tokens_saved, tokens);
+        assert!((requests[0].saved_usd.unwrap() - tokens as f64 * 4e-6).abs() < 1e-12);
+        assert_eq!(requests[0].cost_usd, Some(500.0 * 4e-6));
     }
 }
