@@ -2,6 +2,10 @@
 //! lines, and every line that looks like an error, failure or warning with the lines around it
 //! (stack traces follow their error line, so they fall in the context after it).
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::{Kept, marker};
 
 /// Shorter outputs are left alone.
@@ -32,8 +36,14 @@ const SIGNALS: [&str; 14] = [
 
 /// Whether a line is worth keeping on its own.
 pub fn is_important(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    SIGNALS.iter().any(|signal| lower.contains(signal))
+    // One pass over the line for all signals, in any case, without a lower-cased copy.
+    static SIGNALS_ANY_CASE: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(SIGNALS)
+            .expect("the signals are plain words")
+    });
+    SIGNALS_ANY_CASE.is_match(line)
 }
 
 /// The compressed text, or `None` when the output is short or nothing much could go.

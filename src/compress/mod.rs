@@ -14,6 +14,7 @@ pub mod json;
 pub mod log;
 pub mod search;
 pub mod store;
+pub mod tokens;
 pub mod walk;
 
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ use crate::proxy::route::Family;
 /// Outputs shorter than this are never touched.
 const MIN_BYTES: usize = 2048;
 /// A result is used only when it has at least this share of the original's tokens fewer.
-const MIN_SAVING_PERCENT: usize = 20;
+const MIN_SAVING_PERCENT: u64 = 20;
 
 /// A compressor's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,34 +89,26 @@ pub fn marker(count: usize, unit: &str, note: &str, original: &str) -> String {
     }
 }
 
-/// Tokens in `text`, with OpenAI's o200k tokenizer. For Claude and MiniMax models this is an
-/// approximation: their tokenizers are not public, and what counts here is the ratio before and
-/// after compression, which carries over.
+/// Tokens in `text`, with OpenAI's o200k tokenizer (see `tokens`). For Claude and MiniMax models
+/// this is an approximation: their tokenizers are not public, and what counts here is the ratio
+/// before and after compression, which carries over.
 pub fn count_tokens(text: &str) -> u64 {
-    bpe_openai::o200k_base().count(text) as u64
+    tokens::count(text)
 }
 
 /// Whether `compressed_tokens` is at least `MIN_SAVING_PERCENT` fewer than `original` has.
 ///
-/// Exact, yet it counts only as far as it must: tokenizing runs at about 35 MB/s, and a result
-/// worth using is far smaller than its original, so the count stops once the original has passed
-/// the break-even point (a fifth to a quarter of the way into a typical output). The full count,
-/// needed only for accounting, is made later and off the request path (`Savings::count`).
+/// Exact, yet it counts only as far as it must: a result worth using is far smaller than its
+/// original, so the count stops once the original has passed the break-even point (a fifth to a
+/// quarter of the way into a typical output). The full count, needed only for accounting, is made
+/// later and off the request path (`Savings::count`).
 fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
     // Worth it iff compressed <= (100 - saving)% of the original, i.e. the original has at least
     // compressed * 100 / (100 - saving) tokens, rounded up.
-    let break_even = (compressed_tokens as usize)
+    let break_even = compressed_tokens
         .saturating_mul(100)
         .div_ceil(100 - MIN_SAVING_PERCENT);
-    if break_even == 0 {
-        return true;
-    }
-    let tokenizer = bpe_openai::o200k_base();
-    // o200k needs no normalization (NFC off), so the text is already in the form counted.
-    let normalized = tokenizer.normalize(original);
-    tokenizer
-        .count_till_limit(&normalized, break_even.saturating_sub(1))
-        .is_none()
+    break_even == 0 || tokens::exceeds(original, break_even - 1)
 }
 
 /// An original's token count, made once by whoever asks first: a blocking thread right after the
