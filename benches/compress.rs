@@ -2,9 +2,13 @@
 //! nothing. Everything goes through the real `headroom wrap` (release build) to a loopback mock:
 //!
 //! - per file of tests/corpus: the tool output's tokens as the agent sent it and as forwarded
-//!   (o200k tokenizer), the ratio, and whether every fact in facts.json reached the upstream;
-//! - compression throughput: the extra time a request takes when its tool output is compressed,
-//!   against the same bytes sent where nothing is compressed, in MB of tool output per second;
+//!   (o200k tokenizer), the ratio, whether every fact in facts.json reached the upstream, and the
+//!   compression throughput on the request path: the median extra time a request takes when its
+//!   (fresh) tool output is compressed, against the same bytes sent where nothing is compressed,
+//!   in MB of tool output per second;
+//! - the CPU cost of compression in total, including the originals' full token counts that
+//!   headroom makes off the request path: headroom's CPU time (all threads, from /proc) over a run
+//!   of compressed requests minus a run of the same bytes uncompressed, in MB per CPU second;
 //! - added latency for an 85 KB Claude-Code-sized request with a fresh 30 KB tool output:
 //!   through headroom minus straight to the upstream, p50 and p99.
 //!
@@ -24,6 +28,8 @@ use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 40;
+/// Enough requests that headroom's CPU time, read in 10 ms ticks, is known to a few percent.
+const CPU_ROUNDS: usize = 150;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -105,9 +111,10 @@ async fn agent() {
     let client = reqwest::Client::new();
     let tokenizer = bpe_openai::o200k_base();
     let (files, facts) = corpus();
+    let throughput = request_path_throughput(&client, &proxied, &files).await;
     let mut lines = vec![format!(
-        "{:<22} {:>9} {:>10} {:>7}  facts",
-        "corpus file", "tokens", "forwarded", "saved"
+        "{:<22} {:>9} {:>10} {:>7} {:>9}  facts",
+        "corpus file", "tokens", "forwarded", "saved", "MB/s"
     )];
     let (mut total_before, mut total_after, mut large_before, mut large_after) = (0, 0, 0, 0);
     for (name, text) in &files {
@@ -121,8 +128,9 @@ async fn agent() {
             .iter()
             .all(|fact| forwarded.contains(fact.as_str()));
         lines.push(format!(
-            "{name:<22} {before:>9} {after:>10} {:>6.1}%  {}",
+            "{name:<22} {before:>9} {after:>10} {:>6.1}% {:>9.0}  {}",
             100.0 * (before - after) as f64 / before as f64,
+            throughput[name],
             if kept { "all kept" } else { "LOST" }
         ));
         total_before += before;
@@ -132,36 +140,31 @@ async fn agent() {
             large_after += after;
         }
     }
+    let total_bytes: usize = files.iter().map(|(_, text)| text.len()).sum();
     lines.push(format!(
-        "{:<22} {total_before:>9} {total_after:>10} {:>6.1}%  (outputs over 4 KB: {:.1}% fewer tokens)",
+        "{:<22} {total_before:>9} {total_after:>10} {:>6.1}% {:>9.0}  (outputs over 4 KB: {:.1}% fewer tokens)",
         "total",
         100.0 * (total_before - total_after) as f64 / total_before as f64,
+        throughput["total"],
         100.0 * (large_before - large_after) as f64 / large_before as f64
     ));
-
-    // Throughput: the same bytes, once as a fresh tool output (compressed), once in the system
-    // prompt (not walked into), interleaved; unique text each round defeats the session's replay map.
-    let mut extra_ms = Vec::new();
-    let mut bytes = 0;
-    for round in 0..ROUNDS {
-        for (_, text) in &files {
-            let text = format!("round {round}\n{text}");
-            let compressed = request(2_000, &text, true);
-            let plain = request(2_000, &text, false);
-            let t = Instant::now();
-            send(&client, &proxied, plain).await;
-            let plain_ms = t.elapsed().as_secs_f64() * 1000.0;
-            let t = Instant::now();
-            send(&client, &proxied, compressed).await;
-            extra_ms.push(t.elapsed().as_secs_f64() * 1000.0 - plain_ms);
-            bytes += text.len();
-        }
-    }
-    let extra_total: f64 = extra_ms.iter().sum();
     lines.push(format!(
-        "compression throughput: {:.0} MB/s of tool output ({:.3} ms extra per output on average)",
-        bytes as f64 / 1e6 / (extra_total / 1000.0),
-        extra_total / extra_ms.len() as f64
+        "MB/s: request-path throughput, {:.1} MB of tool output over {ROUNDS} rounds (median extra time per file)",
+        total_bytes as f64 * ROUNDS as f64 / 1e6
+    ));
+
+    // CPU: one run of requests with nothing to compress, one with the same bytes compressed.
+    let plain_cpu = headroom_cpu_during(send_rounds(&client, &proxied, &files, false)).await;
+    let compressed_cpu = headroom_cpu_during(send_rounds(&client, &proxied, &files, true)).await;
+    let extra_cpu = compressed_cpu - plain_cpu;
+    lines.push(format!(
+        "CPU cost of compression, full token counts included: {:.0} MB/s of tool output per CPU second \
+         ({:.3} ms CPU per output; headroom CPU {:.0} ms uncompressed vs {:.0} ms compressed over {} requests)",
+        total_bytes as f64 * CPU_ROUNDS as f64 / 1e6 / extra_cpu,
+        extra_cpu * 1000.0 / (files.len() * CPU_ROUNDS) as f64,
+        plain_cpu * 1000.0,
+        compressed_cpu * 1000.0,
+        files.len() * CPU_ROUNDS
     ));
 
     // Added latency for an 85 KB request whose newest tool output (30 KB, fresh) gets compressed.
@@ -184,6 +187,80 @@ async fn agent() {
         p99 - d99
     ));
     std::fs::write(std::env::var("BENCH_OUT").unwrap(), lines.join("\n")).unwrap();
+}
+
+/// Per corpus file (and "total"): MB of tool output per second of extra request time when it is
+/// compressed. The same bytes go once as a fresh tool output (compressed), once in the system
+/// prompt (not walked into), interleaved; unique text each round defeats the session's replay map.
+async fn request_path_throughput(
+    client: &reqwest::Client,
+    proxied: &str,
+    files: &[(String, String)],
+) -> BTreeMap<String, f64> {
+    let mut extra_ms: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for round in 0..ROUNDS {
+        for (name, text) in files {
+            let text = format!("round {round}\n{text}");
+            let compressed = request(2_000, &text, true);
+            let plain = request(2_000, &text, false);
+            let t = Instant::now();
+            send(client, proxied, plain).await;
+            let plain_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let t = Instant::now();
+            send(client, proxied, compressed).await;
+            let extra = t.elapsed().as_secs_f64() * 1000.0 - plain_ms;
+            extra_ms.entry(name).or_default().push(extra);
+        }
+    }
+    let mut throughput = BTreeMap::new();
+    let (mut bytes, mut median_sum) = (0, 0.0);
+    for (name, text) in files {
+        let (median_ms, _) = common::percentiles(extra_ms.get_mut(name.as_str()).unwrap());
+        throughput.insert(name.clone(), text.len() as f64 / 1e6 / (median_ms / 1000.0));
+        bytes += text.len();
+        median_sum += median_ms;
+    }
+    throughput.insert("total".into(), bytes as f64 / 1e6 / (median_sum / 1000.0));
+    throughput
+}
+
+/// Sends every corpus file `CPU_ROUNDS` times, fresh each time, as a tool output or not.
+async fn send_rounds(
+    client: &reqwest::Client,
+    proxied: &str,
+    files: &[(String, String)],
+    in_tool_result: bool,
+) {
+    let tag = if in_tool_result { "c" } else { "p" };
+    for round in 0..CPU_ROUNDS {
+        for (_, text) in files {
+            let body = request(2_000, &format!("{tag}{round}\n{text}"), in_tool_result);
+            send(client, proxied, body).await;
+        }
+    }
+}
+
+/// CPU seconds the headroom process (this agent's parent) spent while `work` ran, all threads.
+/// Waits a moment afterwards, so counts still running off the request path are included.
+async fn headroom_cpu_during(work: impl std::future::Future<Output = ()>) -> f64 {
+    let before = headroom_cpu_seconds();
+    work.await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    headroom_cpu_seconds() - before
+}
+
+/// User plus system time of the headroom process, all threads; from /proc, in clock ticks.
+fn headroom_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string(format!(
+        "/proc/{}/stat",
+        std::os::unix::process::parent_id()
+    ))
+    .unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // sysconf(_SC_CLK_TCK) is 100 on Linux.
+    ticks / 100.0
 }
 
 async fn send(client: &reqwest::Client, base: &str, body: Vec<u8>) {

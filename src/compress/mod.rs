@@ -101,7 +101,7 @@ pub fn count_tokens(text: &str) -> u64 {
 /// Exact, yet it counts only as far as it must: a result worth using is far smaller than its
 /// original, so the count stops once the original has passed the break-even point (a fifth to a
 /// quarter of the way into a typical output). The full count, needed only for accounting, is made
-/// later and off the request path (`Savings::count`).
+/// later and off the request path (`Compressor::finish`).
 fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
     // Worth it iff compressed <= (100 - saving)% of the original, i.e. the original has at least
     // compressed * 100 / (100 - saving) tokens, rounded up.
@@ -111,32 +111,60 @@ fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
     break_even == 0 || tokens::exceeds(original, break_even - 1)
 }
 
-/// An original's token count, made once by whoever asks first: a blocking thread right after the
-/// request is forwarded, or the usage tap if the response ends sooner. The text is let go once
-/// counted.
+/// A new output's original, until it is kept on disk (for a lossy result, where its marker
+/// points) and counted. Both happen once, on a blocking thread after the request is forwarded
+/// (`Compressor::finish`). A count asked for sooner (`Savings::removed`) is made from the text,
+/// which stays until it is kept.
 #[derive(Debug)]
-struct DeferredCount {
+struct Original {
     text: Mutex<Option<String>>,
+    /// Where a lossy result's marker says the original is.
+    path: Option<PathBuf>,
+    /// Set only while `text` is locked, so no two threads count the same text.
     tokens: OnceLock<u64>,
 }
 
-impl DeferredCount {
-    fn new(text: String) -> Self {
-        DeferredCount {
+impl Original {
+    fn new(text: String, path: Option<PathBuf>) -> Self {
+        Original {
             text: Mutex::new(Some(text)),
+            path,
             tokens: OnceLock::new(),
         }
     }
 
-    fn get(&self) -> u64 {
-        *self.tokens.get_or_init(|| {
-            let text = self
-                .text
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .take();
-            text.as_deref().map_or(0, count_tokens)
-        })
+    fn text(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.text
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The token count, if made.
+    fn counted(&self) -> Option<u64> {
+        self.tokens.get().copied()
+    }
+
+    fn tokens(&self) -> u64 {
+        if let Some(tokens) = self.counted() {
+            return tokens;
+        }
+        let text = self.text();
+        *self
+            .tokens
+            .get_or_init(|| text.as_deref().map_or(0, count_tokens))
+    }
+
+    /// Keeps and counts the text, then lets it go; the error when it could not be kept.
+    fn finish(&self, keep: KeepOriginal<'_>) -> anyhow::Result<()> {
+        let mut text = self.text();
+        let Some(original) = text.take() else {
+            return Ok(());
+        };
+        self.tokens.get_or_init(|| count_tokens(&original));
+        match &self.path {
+            Some(path) => keep(path, &original),
+            None => Ok(()),
+        }
     }
 }
 
@@ -145,12 +173,12 @@ impl DeferredCount {
 struct Entry {
     text: String,
     tokens: u64,
-    original_tokens: DeferredCount,
+    original: Original,
 }
 
 impl Entry {
     fn tokens_removed(&self) -> u64 {
-        self.original_tokens.get().saturating_sub(self.tokens)
+        self.original.tokens().saturating_sub(self.tokens)
     }
 }
 
@@ -163,9 +191,9 @@ pub struct Removed {
     pub earlier_tokens: u64,
 }
 
-/// The outputs compression replaced in one request, whose originals' exact token counts may still
-/// be under way: `count` makes them (on a blocking thread), `settled` reads them without waiting,
-/// `removed` waits for or makes them.
+/// The outputs compression replaced in one request. Their originals may still be on their way to
+/// disk and uncounted: `Compressor::finish` does both, `settled` reads the counts without
+/// waiting, `removed` waits for (or makes) them.
 #[derive(Debug, Default, Clone)]
 pub struct Savings {
     /// Each compressed output, and whether it is from the newest turn.
@@ -177,14 +205,7 @@ impl Savings {
     pub fn is_pending(&self) -> bool {
         self.outputs
             .iter()
-            .any(|(entry, _)| entry.original_tokens.tokens.get().is_none())
-    }
-
-    /// Makes every pending count; for a blocking thread.
-    pub fn count(&self) {
-        for (entry, _) in &self.outputs {
-            entry.original_tokens.get();
-        }
+            .any(|(entry, _)| entry.original.counted().is_none())
     }
 
     /// The tokens removed, if every count is made.
@@ -214,7 +235,7 @@ impl Savings {
                 Arc::new(Entry {
                     text: String::new(),
                     tokens: 0,
-                    original_tokens: DeferredCount::new(original.to_owned()),
+                    original: Original::new(original.to_owned(), None),
                 }),
                 true,
             )],
@@ -225,13 +246,13 @@ impl Savings {
     #[cfg(test)]
     pub fn counted(removed: Removed) -> Savings {
         let entry = |tokens: u64, is_newest: bool| {
-            let original_tokens = DeferredCount::new(String::new());
-            original_tokens.tokens.get_or_init(|| tokens);
+            let original = Original::new(String::new(), None);
+            original.tokens.get_or_init(|| tokens);
             (
                 Arc::new(Entry {
                     text: String::new(),
                     tokens: 0,
-                    original_tokens,
+                    original,
                 }),
                 is_newest,
             )
@@ -254,8 +275,15 @@ pub struct Outcome {
     pub savings: Savings,
 }
 
-/// Keeps an original on disk before its lossy compression is used; false when it could not.
-pub type KeepOriginal<'a> = &'a dyn Fn(&std::path::Path, &str) -> bool;
+/// Writes an original where its compressed form's marker points.
+pub type KeepOriginal<'a> = &'a dyn Fn(&std::path::Path, &str) -> anyhow::Result<()>;
+
+/// Originals that could not be kept: how many, and the first error.
+#[derive(Debug, Default)]
+pub struct Unkept {
+    pub count: u64,
+    pub first_error: Option<String>,
+}
 
 /// The session's compressor, shared by all connections.
 #[derive(Debug)]
@@ -264,25 +292,26 @@ pub struct Compressor {
     sticky: Mutex<HashMap<u64, Option<Arc<Entry>>>>,
     /// Where lossy results say the original is; `None` keeps no originals (lossless only).
     originals_dir: Option<PathBuf>,
+    unkept: Mutex<Unkept>,
 }
 
 impl Compressor {
-    /// A compressor keeping originals of lossy results in `originals_dir`.
+    /// A compressor keeping originals of lossy results in `originals_dir`, which must exist.
     pub fn new(originals_dir: Option<PathBuf>) -> Self {
         Compressor {
             sticky: Mutex::new(HashMap::new()),
             originals_dir,
+            unkept: Mutex::new(Unkept::default()),
         }
     }
 
-    /// The body with its tool outputs compressed, or `None` when nothing changed. A lossy result
-    /// is used only after `keep_original` has stored the original where its marker points.
-    pub fn compress(
-        &self,
-        body: &[u8],
-        family: Family,
-        keep_original: KeepOriginal<'_>,
-    ) -> Option<Outcome> {
+    /// The body with its tool outputs compressed, or `None` when nothing changed. The new
+    /// outputs' originals are then waiting in the outcome's savings for `finish`.
+    ///
+    /// Writing an original is left out of the request path, as its full count is: creating a
+    /// file costs from a few hundredths to over half a millisecond, depending on the disk, and the
+    /// agent can only act on a marker once the model has answered, which takes far longer.
+    pub fn compress(&self, body: &[u8], family: Family) -> Option<Outcome> {
         let outputs = walk::tool_outputs(body, family);
         if outputs.is_empty() {
             return None;
@@ -308,20 +337,17 @@ impl Compressor {
                         .originals_dir
                         .as_ref()
                         .map(|dir| dir.join(format!("{key:016x}.txt")));
-                    let entry = self
-                        .compress_one(&output.text, path.as_ref())
-                        .filter(|(kept, _)| match (kept.lossy, &path) {
-                            (false, _) => true,
-                            (true, Some(path)) => keep_original(path, &output.text),
-                            (true, None) => false,
-                        })
-                        .map(|(kept, tokens)| {
-                            Arc::new(Entry {
-                                text: kept.text,
-                                tokens,
-                                original_tokens: DeferredCount::new(output.text),
-                            })
-                        });
+                    let entry =
+                        self.compress_one(&output.text, path.as_ref())
+                            .map(|(kept, tokens)| {
+                                // Only a lossy result names a file to keep.
+                                let path = path.filter(|_| kept.lossy);
+                                Arc::new(Entry {
+                                    text: kept.text,
+                                    tokens,
+                                    original: Original::new(output.text, path),
+                                })
+                            });
                     sticky.insert(key, entry.clone());
                     entry
                 }
@@ -339,6 +365,45 @@ impl Compressor {
         }
         outcome.body = splice(body, &replacements);
         Some(outcome)
+    }
+
+    /// Keeps and counts the originals of `savings` still waiting (for a blocking thread).
+    pub fn finish(&self, savings: &Savings, keep: KeepOriginal<'_>) {
+        for (entry, _) in &savings.outputs {
+            self.finish_one(entry, keep);
+        }
+    }
+
+    /// Keeps and counts every original still waiting, at the end of the session (a request
+    /// whose `finish` never ran), and says which could not be kept.
+    pub fn finish_all(&self, keep: KeepOriginal<'_>) -> std::sync::MutexGuard<'_, Unkept> {
+        let entries: Vec<Arc<Entry>> = self
+            .sticky
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .values()
+            .flatten()
+            .cloned()
+            .collect();
+        for entry in &entries {
+            self.finish_one(entry, keep);
+        }
+        self.unkept
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn finish_one(&self, entry: &Entry, keep: KeepOriginal<'_>) {
+        if let Err(error) = entry.original.finish(keep) {
+            let mut unkept = self
+                .unkept
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            unkept.count += 1;
+            unkept
+                .first_error
+                .get_or_insert_with(|| format!("{error:#}"));
+        }
     }
 
     /// The compressed form of one new output and its tokens, if it saves enough.
@@ -451,10 +516,6 @@ mod tests {
             .to_owned()
     }
 
-    fn keep_all(_: &std::path::Path, _: &str) -> bool {
-        true
-    }
-
     #[test]
     fn each_turn_forwards_the_previous_turns_bytes_as_its_prefix() {
         let dir = tempfile::tempdir().unwrap();
@@ -463,7 +524,7 @@ mod tests {
             .iter()
             .map(|body| {
                 compressor
-                    .compress(body, Family::Anthropic, &keep_all)
+                    .compress(body, Family::Anthropic)
                     .map(|o| o.body.to_vec())
                     .unwrap_or_else(|| body.clone())
             })
@@ -511,51 +572,65 @@ mod tests {
     }
 
     #[test]
-    fn originals_are_kept_before_their_markers_are_used() {
+    fn finishing_keeps_each_new_original_once_where_its_marker_points() {
         let dir = tempfile::tempdir().unwrap();
         let compressor = Compressor::new(Some(dir.path().to_owned()));
-        let kept = std::cell::RefCell::new(Vec::new());
+        let kept = Mutex::new(Vec::new());
         let keep = |path: &std::path::Path, text: &str| {
-            kept.borrow_mut().push((path.to_owned(), text.to_owned()));
-            true
+            kept.lock()
+                .unwrap()
+                .push((path.to_owned(), text.to_owned()));
+            Ok(())
         };
         let outcome = compressor
-            .compress(&turns(1)[0], Family::Anthropic, &keep)
+            .compress(&turns(1)[0], Family::Anthropic)
             .unwrap();
-        assert_eq!(kept.borrow().len(), 1);
-        let (path, original) = kept.borrow()[0].clone();
+        assert!(outcome.savings.is_pending());
+        assert!(
+            kept.lock().unwrap().is_empty(),
+            "nothing written on the request path"
+        );
+        compressor.finish(&outcome.savings, &keep);
+        assert!(!outcome.savings.is_pending());
+        let (path, original) = kept.lock().unwrap()[0].clone();
         assert_eq!(original, build_log(0));
         let forwarded = String::from_utf8(outcome.body.to_vec()).unwrap();
         assert!(forwarded.contains(&path.display().to_string()));
         let Removed {
             newest_tokens: newest,
             earlier_tokens: earlier,
-        } = outcome.savings.removed();
+        } = outcome.savings.settled().unwrap();
         assert_eq!(
             newest,
             count_tokens(&build_log(0)) - count_tokens(&forwarded_output(&outcome.body, 2))
         );
         assert!(newest > 1000, "{newest}");
         assert_eq!(earlier, 0);
-        // The same output in a later turn is replayed, not kept again.
+        // The same output in a later turn is replayed, not kept again; the session's end keeps
+        // what no request finished.
         let again = compressor
-            .compress(&turns(2)[1], Family::Anthropic, &keep)
+            .compress(&turns(2)[1], Family::Anthropic)
             .unwrap();
-        assert_eq!(kept.borrow().len(), 2, "only the new turn's output");
-        assert_eq!(again.savings.removed().earlier_tokens, newest);
+        assert!(again.savings.is_pending(), "the new turn's output");
+        assert_eq!(compressor.finish_all(&keep).count, 0);
+        assert_eq!(kept.lock().unwrap().len(), 2);
+        assert_eq!(again.savings.settled().unwrap().earlier_tokens, newest);
+    }
 
-        // An original that cannot be kept means no lossy compression for that output, ever.
-        let refusing = Compressor::new(Some(dir.path().to_owned()));
-        assert!(
-            refusing
-                .compress(&turns(1)[0], Family::Anthropic, &|_, _| false)
-                .is_none()
-        );
-        assert!(
-            refusing
-                .compress(&turns(2)[1], Family::Anthropic, &|_, _| false)
-                .is_none()
-        );
+    #[test]
+    fn a_count_asked_for_early_leaves_the_original_to_be_kept() {
+        let compressor = Compressor::new(Some(std::env::temp_dir()));
+        let outcome = compressor
+            .compress(&turns(1)[0], Family::Anthropic)
+            .unwrap();
+        let removed = outcome.savings.removed();
+        assert!(removed.newest_tokens > 1000);
+        let failed = |_: &std::path::Path, _: &str| anyhow::bail!("disk full");
+        let unkept = compressor.finish_all(&failed);
+        assert_eq!(unkept.count, 1, "the original was still there to keep");
+        assert_eq!(unkept.first_error.as_deref(), Some("disk full"));
+        drop(unkept);
+        assert_eq!(outcome.savings.settled(), Some(removed));
     }
 
     #[test]
@@ -563,7 +638,7 @@ mod tests {
         let compressor = Compressor::new(None);
         assert!(
             compressor
-                .compress(&turns(1)[0], Family::Anthropic, &keep_all)
+                .compress(&turns(1)[0], Family::Anthropic)
                 .is_none()
         );
         let table: Vec<Value> = (0..200)
@@ -571,12 +646,11 @@ mod tests {
             .collect();
         let body = json!({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "x", "content": serde_json::to_string_pretty(&table).unwrap()}]}]});
         let outcome = compressor
-            .compress(
-                &serde_json::to_vec(&body).unwrap(),
-                Family::Anthropic,
-                &|_, _| panic!("lossless needs no original"),
-            )
+            .compress(&serde_json::to_vec(&body).unwrap(), Family::Anthropic)
             .unwrap();
+        compressor.finish(&outcome.savings, &|_, _| {
+            panic!("lossless needs no original")
+        });
         let forwarded: Value = serde_json::from_slice(&outcome.body).unwrap();
         assert!(
             forwarded["messages"][0]["content"][0]["content"]
@@ -591,9 +665,7 @@ mod tests {
         let compressor = Compressor::new(Some(std::env::temp_dir()));
         // Turn 3 arrives first (e.g. a resumed session): its older outputs are cached upstream as sent.
         let body = &turns(3)[2];
-        let outcome = compressor
-            .compress(body, Family::Anthropic, &keep_all)
-            .unwrap();
+        let outcome = compressor.compress(body, Family::Anthropic).unwrap();
         let forwarded: Value = serde_json::from_slice(&outcome.body).unwrap();
         let original: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(forwarded["messages"][2], original["messages"][2]);
@@ -669,10 +741,10 @@ mod tests {
             let role = if newest { "user" } else { "assistant" };
             let body = serde_json::to_vec(&json!({"messages": [{"role": role, "content": [{"type": "tool_result", "content": content}]}]})).unwrap();
             for family in [Family::Anthropic, Family::OpenAi] {
-                if let Some(outcome) = compressor.compress(&body, family, &keep_all) {
+                if let Some(outcome) = compressor.compress(&body, family) {
                     proptest::prop_assert!(serde_json::from_slice::<Value>(&outcome.body).is_ok());
                 }
-                let _ = compressor.compress(text.as_bytes(), family, &keep_all);
+                let _ = compressor.compress(text.as_bytes(), family);
             }
         }
     }

@@ -5,6 +5,7 @@
 //! that regex (checked against it in the tests below) and encodes each distinct piece once. The
 //! count is always the tokenizer's own: text that is not ASCII goes through bpe-openai's splitter.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
@@ -22,10 +23,29 @@ pub fn exceeds(text: &str, limit: u64) -> bool {
     count_up_to(text, limit).is_break()
 }
 
+/// Distinct pieces remembered per thread; past this the memory is cleared and refilled. A few
+/// thousand pieces cover most of a project's outputs, and at this bound the memory stays under
+/// about 1 MB per thread.
+const MAX_REMEMBERED_PIECES: usize = 16 * 1024;
+
+thread_local! {
+    /// Piece → its token count, kept between outputs: one session's outputs share most of their
+    /// words, paths and punctuation, and encoding a piece is the costly part.
+    static PIECE_TOKENS: RefCell<HashMap<Box<str>, u64, FxBuildHasher>> =
+        RefCell::new(HashMap::default());
+}
+
 /// `Continue(tokens)` with the whole count, or `Break` once it passes `limit`.
 fn count_up_to(text: &str, limit: u64) -> ControlFlow<u64, u64> {
+    PIECE_TOKENS.with_borrow_mut(|seen| count_with(seen, text, limit))
+}
+
+fn count_with(
+    seen: &mut HashMap<Box<str>, u64, FxBuildHasher>,
+    text: &str,
+    limit: u64,
+) -> ControlFlow<u64, u64> {
     let tokenizer = bpe_openai::o200k_base();
-    let mut seen: HashMap<&str, u64, FxBuildHasher> = HashMap::default();
     let mut tokens = 0;
     for segment in segments(text) {
         let pieces: Box<dyn Iterator<Item = &str>> = if segment.is_ascii() {
@@ -40,10 +60,15 @@ fn count_up_to(text: &str, limit: u64) -> ControlFlow<u64, u64> {
             // Every byte is a token of its own in o200k, so one-byte pieces need no lookup.
             tokens += if piece.len() == 1 {
                 1
+            } else if let Some(&known) = seen.get(piece) {
+                known
             } else {
-                *seen
-                    .entry(piece)
-                    .or_insert_with(|| tokenizer.bpe.count(piece.as_bytes()) as u64)
+                let counted = tokenizer.bpe.count(piece.as_bytes()) as u64;
+                if seen.len() == MAX_REMEMBERED_PIECES {
+                    seen.clear();
+                }
+                seen.insert(piece.into(), counted);
+                counted
             };
             if tokens > limit {
                 return ControlFlow::Break(tokens);

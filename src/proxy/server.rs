@@ -60,7 +60,7 @@ pub struct ProxyOptions {
     pub default_family: Family,
     pub budget_usd: Option<f64>,
     /// `None` with --no-compress.
-    pub compressor: Option<Compressor>,
+    pub compressor: Option<Arc<Compressor>>,
 }
 
 /// A running proxy; call `shutdown` once the agent has exited.
@@ -98,7 +98,7 @@ impl Proxy {
             ledger,
             budget_usd: options.budget_usd,
             refused_requests: AtomicU64::new(0),
-            compressor: options.compressor.map(Arc::new),
+            compressor: options.compressor,
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), stopped));
@@ -313,30 +313,24 @@ async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Savings
         return (body, Savings::default());
     };
     let outcome = if body.len() <= INLINE_COMPRESS_BYTES {
-        Ok(compressor.compress(&body, family, &keep_original))
+        Ok(compressor.compress(&body, family))
     } else {
-        let input = body.clone();
-        tokio::task::spawn_blocking(move || compressor.compress(&input, family, &keep_original))
-            .await
+        let (compressor, input) = (compressor.clone(), body.clone());
+        tokio::task::spawn_blocking(move || compressor.compress(&input, family)).await
     };
     match outcome {
         Ok(Some(outcome)) => {
-            // Only the saving's accounting needs the originals' full counts: make them while the
-            // upstream works on the request.
+            // New originals go to disk and get counted while the upstream works on the request.
             if outcome.savings.is_pending() {
                 let savings = outcome.savings.clone();
-                tokio::task::spawn_blocking(move || savings.count());
+                tokio::task::spawn_blocking(move || {
+                    compressor.finish(&savings, &crate::compress::store::keep)
+                });
             }
             (outcome.body, outcome.savings)
         }
         _ => (body, Savings::default()),
     }
-}
-
-/// Keeps an original where its compressed form's marker points; a failure means the lossy form is
-/// not used (the agent could not read what was left out).
-fn keep_original(path: &std::path::Path, text: &str) -> bool {
-    crate::compress::store::keep(path, text).is_ok()
 }
 
 /// The host (and port) of a URL, for log lines.

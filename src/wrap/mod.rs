@@ -83,11 +83,12 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             prices.clone(),
             global.verbose.then_some(records_tx),
         ));
+        let compressor = compressor(args);
         let options = ProxyOptions {
             upstreams,
             default_family: family,
             budget_usd: args.budget,
-            compressor: compressor(args),
+            compressor: compressor.clone(),
         };
         let proxy = Proxy::start(options, ledger.clone()).await?;
         let session = Session {
@@ -116,6 +117,9 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         let status = child::run(&launch, install).await;
         let refused_requests = proxy.refused_requests();
         proxy.shutdown().await;
+        if let Some(compressor) = &compressor {
+            finish_originals(compressor);
+        }
         let requests = ledger.requests();
         let spent = ledger.spent();
         drop(ledger);
@@ -199,15 +203,45 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     }
 }
 
-/// The session's compressor, unless compression is turned off.
-fn compressor(args: &WrapArgs) -> Option<Compressor> {
+/// The session's compressor, unless compression is turned off. Without a folder for originals it
+/// only compresses losslessly.
+fn compressor(args: &WrapArgs) -> Option<Arc<Compressor>> {
     let off_by_env = env::var(env::HEADROOM_COMPRESS).is_some_and(|value| {
         matches!(
             value.to_ascii_lowercase().as_str(),
             "off" | "0" | "false" | "no"
         )
     });
-    (!args.no_compress && !off_by_env).then(|| Compressor::new(originals_dir()))
+    if args.no_compress || off_by_env {
+        return None;
+    }
+    let originals = originals_dir().filter(|dir| match std::fs::create_dir_all(dir) {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!(
+                "headroom: warning: could not create {} ({error}); tool outputs are compressed \
+                 only where nothing is left out this session (set {} to a writable folder)",
+                dir.display(),
+                env::HEADROOM_HOME
+            );
+            false
+        }
+    });
+    Some(Arc::new(Compressor::new(originals)))
+}
+
+/// Writes the originals no request got to write (their markers already name the files), and
+/// warns about any that could not be written.
+fn finish_originals(compressor: &Compressor) {
+    let unkept = compressor.finish_all(&crate::compress::store::keep);
+    if unkept.count > 0 {
+        eprintln!(
+            "headroom: warning: {} full tool output(s) could not be written ({}); markers sent \
+             to the model name files that do not exist",
+            unkept.count,
+            unkept.first_error.as_deref().unwrap_or("unknown error")
+        );
+    }
 }
 
 /// Where originals of lossy compressions are kept: shared by sessions, so a resumed session still
