@@ -154,18 +154,24 @@ async fn agent() {
     ));
 
     // CPU: one run of requests with nothing to compress, one with the same bytes compressed.
-    let plain_cpu = headroom_cpu_during(send_rounds(&client, &proxied, &files, false)).await;
-    let compressed_cpu = headroom_cpu_during(send_rounds(&client, &proxied, &files, true)).await;
-    let extra_cpu = compressed_cpu - plain_cpu;
-    lines.push(format!(
-        "CPU cost of compression, full token counts included: {:.0} MB/s of tool output per CPU second \
-         ({:.3} ms CPU per output; headroom CPU {:.0} ms uncompressed vs {:.0} ms compressed over {} requests)",
-        total_bytes as f64 * CPU_ROUNDS as f64 / 1e6 / extra_cpu,
-        extra_cpu * 1000.0 / (files.len() * CPU_ROUNDS) as f64,
-        plain_cpu * 1000.0,
-        compressed_cpu * 1000.0,
-        files.len() * CPU_ROUNDS
-    ));
+    let plain = headroom_cpu_during(send_rounds(&client, &proxied, &files, false)).await;
+    let compressed = headroom_cpu_during(send_rounds(&client, &proxied, &files, true)).await;
+    let outputs = files.len() * CPU_ROUNDS;
+    let megabytes = total_bytes as f64 * CPU_ROUNDS as f64 / 1e6;
+    for (what, plain, compressed) in [
+        ("request path (proxy thread)", plain.0, compressed.0),
+        ("in all (writes and full counts too)", plain.1, compressed.1),
+    ] {
+        let extra = compressed - plain;
+        lines.push(format!(
+            "CPU cost of compression, {what}: {:.0} MB/s per CPU second, {:.3} ms per output \
+             ({:.0} ms CPU uncompressed vs {:.0} ms compressed, {outputs} requests)",
+            megabytes / extra,
+            extra * 1000.0 / outputs as f64,
+            plain * 1000.0,
+            compressed * 1000.0,
+        ));
+    }
 
     // Added latency for an 85 KB request whose newest tool output (30 KB, fresh) gets compressed.
     let log = &files.iter().find(|(name, _)| name == "grep.txt").unwrap().1[..30_000];
@@ -240,22 +246,25 @@ async fn send_rounds(
     }
 }
 
-/// CPU seconds the headroom process (this agent's parent) spent while `work` ran, all threads.
-/// Waits a moment afterwards, so counts still running off the request path are included.
-async fn headroom_cpu_during(work: impl std::future::Future<Output = ()>) -> f64 {
-    let before = headroom_cpu_seconds();
+/// CPU seconds the headroom process (this agent's parent) spent while `work` ran: on its main
+/// thread, where the proxy runs, and in all. Waits a moment afterwards, so work still running off
+/// the request path is included.
+async fn headroom_cpu_during(work: impl std::future::Future<Output = ()>) -> (f64, f64) {
+    let pid = std::os::unix::process::parent_id();
+    let main_thread = format!("/proc/{pid}/task/{pid}/stat");
+    let all = format!("/proc/{pid}/stat");
+    let before = (cpu_seconds(&main_thread), cpu_seconds(&all));
     work.await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    headroom_cpu_seconds() - before
+    (
+        cpu_seconds(&main_thread) - before.0,
+        cpu_seconds(&all) - before.1,
+    )
 }
 
-/// User plus system time of the headroom process, all threads; from /proc, in clock ticks.
-fn headroom_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string(format!(
-        "/proc/{}/stat",
-        std::os::unix::process::parent_id()
-    ))
-    .unwrap();
+/// User plus system time from a /proc stat file, read in clock ticks.
+fn cpu_seconds(stat_file: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_file).unwrap();
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
     let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
