@@ -1,14 +1,22 @@
-//! Pure: exact token counts with OpenAI's o200k tokenizer (bpe-openai's byte-pair encoding), made
-//! fast for tool outputs. bpe-openai spends about half its time in its pre-tokenizing regex and
-//! the rest encoding each piece, at some 35 MB/s. Tool outputs are nearly all ASCII and repeat the
-//! same words, paths and punctuation, so this room splits ASCII text with a hand-written copy of
-//! that regex (checked against it in the tests below) and encodes each distinct piece once. The
-//! count is always the tokenizer's own: text that is not ASCII goes through bpe-openai's splitter.
+//! Pure: exact token counts with OpenAI's o200k tokenizer, made cheap for tool outputs.
+//!
+//! A count is the tokenizer's own, in two steps: the text is cut into pieces by o200k's
+//! pre-tokenizing patterns, and each piece is byte-pair encoded with the o200k vocabulary by
+//! tiktoken's rule (merge the adjacent pair of lowest rank until none is in the vocabulary).
+//! bpe-openai does the same, but loaded at run time it holds some 70 MB of search structures and
+//! runs at about 35 MB/s; here the vocabulary is a compact table (built from bpe-openai's data
+//! at compile time, see build.rs), ASCII text is cut by a hand-written copy of the patterns, and
+//! each distinct piece is encoded once. The tests check every step against bpe-openai.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::BuildHasher;
 use std::ops::ControlFlow;
+use std::sync::LazyLock;
 
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 use rustc_hash::FxBuildHasher;
 
 /// Tokens in `text`.
@@ -21,6 +29,12 @@ pub fn count(text: &str) -> u64 {
 /// Whether `text` has more than `limit` tokens; stops counting as soon as it knows.
 pub fn exceeds(text: &str, limit: u64) -> bool {
     count_up_to(text, limit).is_break()
+}
+
+/// Builds the vocabulary table now (a few milliseconds), so the first new tool output does not
+/// wait for it.
+pub fn warm_up() {
+    LazyLock::force(&VOCABULARY);
 }
 
 /// Distinct pieces remembered per thread; past this the memory is cleared and refilled. A few
@@ -45,16 +59,21 @@ fn count_with(
     text: &str,
     limit: u64,
 ) -> ControlFlow<u64, u64> {
-    let tokenizer = bpe_openai::o200k_base();
     let mut tokens = 0;
     for segment in segments(text) {
-        let pieces: Box<dyn Iterator<Item = &str>> = if segment.is_ascii() {
-            Box::new(AsciiPieces {
+        let (mut ascii, mut unicode);
+        let pieces: &mut dyn Iterator<Item = &str> = if segment.is_ascii() {
+            ascii = AsciiPieces {
                 text: segment,
                 at: 0,
-            })
+            };
+            &mut ascii
         } else {
-            Box::new(tokenizer.split(segment))
+            unicode = UnicodePieces {
+                text: segment,
+                at: 0,
+            };
+            &mut unicode
         };
         for piece in pieces {
             // Every byte is a token of its own in o200k, so one-byte pieces need no lookup.
@@ -63,7 +82,7 @@ fn count_with(
             } else if let Some(&known) = seen.get(piece) {
                 known
             } else {
-                let counted = tokenizer.bpe.count(piece.as_bytes()) as u64;
+                let counted = VOCABULARY.encoded_len(piece.as_bytes());
                 if seen.len() == MAX_REMEMBERED_PIECES {
                     seen.clear();
                 }
@@ -78,6 +97,163 @@ fn count_with(
     ControlFlow::Continue(tokens)
 }
 
+/// The o200k vocabulary: token count, `count + 1` start offsets, then every token's bytes, in
+/// rank order (little-endian u32s; written by build.rs).
+static VOCABULARY_DATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_tokens.bin"));
+
+static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| Vocabulary::new(VOCABULARY_DATA));
+
+/// Pieces up to this many bytes are merged with a plain scan (most are a few bytes long).
+const SHORT_PIECE: usize = 64;
+
+/// Token bytes → rank, as an open-addressing table of ranks over the bundled bytes: about 2 MB,
+/// where a map of owned keys would take several times that.
+struct Vocabulary {
+    starts: Vec<u32>,
+    bytes: &'static [u8],
+    /// Rank + 1 of the token hashed to each slot (0: empty); a power of two long.
+    slots: Vec<u32>,
+}
+
+impl Vocabulary {
+    fn new(data: &'static [u8]) -> Self {
+        let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes"));
+        let count = word(0) as usize;
+        let starts: Vec<u32> = (0..=count).map(|i| word(4 + 4 * i)).collect();
+        let bytes = &data[4 + 4 * (count + 1)..];
+        let mut vocabulary = Vocabulary {
+            starts,
+            bytes,
+            slots: vec![0; (count * 2).next_power_of_two()],
+        };
+        for rank in 0..count as u32 {
+            let mut slot = vocabulary.slot_of(vocabulary.token(rank));
+            while vocabulary.slots[slot] != 0 {
+                slot = (slot + 1) & (vocabulary.slots.len() - 1);
+            }
+            vocabulary.slots[slot] = rank + 1;
+        }
+        vocabulary
+    }
+
+    fn token(&self, rank: u32) -> &[u8] {
+        let (start, end) = (self.starts[rank as usize], self.starts[rank as usize + 1]);
+        &self.bytes[start as usize..end as usize]
+    }
+
+    fn slot_of(&self, bytes: &[u8]) -> usize {
+        FxBuildHasher.hash_one(bytes) as usize & (self.slots.len() - 1)
+    }
+
+    /// The rank of `bytes`, if they are a token.
+    fn rank(&self, bytes: &[u8]) -> Option<u32> {
+        let mut slot = self.slot_of(bytes);
+        loop {
+            let rank = self.slots[slot].checked_sub(1)?;
+            if self.token(rank) == bytes {
+                return Some(rank);
+            }
+            slot = (slot + 1) & (self.slots.len() - 1);
+        }
+    }
+
+    /// How many tokens `piece` encodes to, by tiktoken's rule: a piece that is a token is one;
+    /// otherwise, starting from single bytes, the adjacent pair whose join has the lowest rank
+    /// (the leftmost of equals) is merged until no join is a token.
+    fn encoded_len(&self, piece: &[u8]) -> u64 {
+        let len = piece.len();
+        if len <= 1 || self.rank(piece).is_some() {
+            return len.min(1) as u64;
+        }
+        if len <= SHORT_PIECE {
+            self.merged_short(piece)
+        } else {
+            self.merged_long(piece)
+        }
+    }
+
+    /// `encoded_len` of a short piece: tiktoken's own loop, on the stack.
+    fn merged_short(&self, piece: &[u8]) -> u64 {
+        const NONE: u32 = u32::MAX;
+        // parts[i] = (start of part i, rank of joining parts i and i + 1); one past the end last.
+        let mut parts = [(0u8, NONE); SHORT_PIECE + 1];
+        let mut count = piece.len() + 1;
+        let rank_at = |parts: &[(u8, u32)], i: usize, skip: usize| -> u32 {
+            // Part i joined with the next one, as if `skip` parts after it were already merged in.
+            match parts.get(i + 2 + skip) {
+                Some(&(end, _)) => self
+                    .rank(&piece[parts[i].0 as usize..end as usize])
+                    .unwrap_or(NONE),
+                None => NONE,
+            }
+        };
+        for (i, part) in parts.iter_mut().enumerate().take(count) {
+            part.0 = i as u8;
+        }
+        for i in 0..count - 2 {
+            parts[i].1 = rank_at(&parts[..count], i, 0);
+        }
+        loop {
+            let (best, rank) =
+                parts[..count - 1]
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, NONE),
+                        |best, (i, part)| if part.1 < best.1 { (i, part.1) } else { best },
+                    );
+            if rank == NONE {
+                break;
+            }
+            if best > 0 {
+                parts[best - 1].1 = rank_at(&parts[..count], best - 1, 1);
+            }
+            parts[best].1 = rank_at(&parts[..count], best, 1);
+            parts.copy_within(best + 2..count, best + 1);
+            count -= 1;
+        }
+        (count - 1) as u64
+    }
+
+    /// `encoded_len` of a long piece: a heap of candidate pairs, checked against the current
+    /// parts when taken, keeps it from going quadratic.
+    fn merged_long(&self, piece: &[u8]) -> u64 {
+        let len = piece.len();
+        // Parts are named by their first byte; `next[at]` is where the following part starts.
+        let mut next: Vec<usize> = (1..=len).collect();
+        let mut previous: Vec<usize> = (0..len).map(|at| at.wrapping_sub(1)).collect();
+        let mut alive = vec![true; len];
+        let mut candidates = BinaryHeap::new();
+        let push = |candidates: &mut BinaryHeap<_>, at: usize, end: usize| {
+            if let Some(rank) = self.rank(&piece[at..end]) {
+                candidates.push(Reverse((rank, at, end)));
+            }
+        };
+        for at in 0..len - 1 {
+            push(&mut candidates, at, at + 2);
+        }
+        let mut parts = len as u64;
+        while let Some(Reverse((_, at, end))) = candidates.pop() {
+            // Stale unless `at` still starts a part followed by exactly one part ending at `end`.
+            let second = next[at];
+            if !alive[at] || second >= len || next[second] != end {
+                continue;
+            }
+            alive[second] = false;
+            next[at] = end;
+            if end < len {
+                previous[end] = at;
+                push(&mut candidates, at, next[end]);
+            }
+            if at > 0 {
+                push(&mut candidates, previous[at], end);
+            }
+            parts -= 1;
+        }
+        parts
+    }
+}
+
 /// `text` cut where no pre-tokenizer piece can span the cut: after a newline, before a character
 /// that is neither whitespace nor `/`. Every pattern that can take a newline ends its piece at
 /// the last newline of a whitespace run, or continues only over `\r`, `\n` and `/` (see
@@ -90,8 +266,8 @@ fn segments(text: &str) -> impl Iterator<Item = &str> {
             return None;
         }
         let from = start;
-        // Segments of a few KB keep one non-ASCII character from sending a whole output down
-        // the slow path, without cutting so often that the cut itself costs.
+        // Short segments keep one non-ASCII character from sending much text down the slower
+        // path; a cut costs next to nothing.
         let mut at = (from + SEGMENT_BYTES).min(bytes.len());
         while at < bytes.len() && !(bytes[at - 1] == b'\n' && is_cut_before(bytes[at])) {
             at += 1;
@@ -101,7 +277,7 @@ fn segments(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-const SEGMENT_BYTES: usize = 4096;
+const SEGMENT_BYTES: usize = 256;
 
 fn is_cut_before(byte: u8) -> bool {
     !is_space(byte) && byte != b'/' && byte.is_ascii()
@@ -183,6 +359,54 @@ impl<'a> Iterator for AsciiPieces<'a> {
     }
 }
 
+/// o200k's pre-tokenizing patterns (tiktoken's), for text that is not ASCII. `\s+(?!\S)` has no
+/// look-ahead here, so it is written `\s+\s` as a pattern of its own and its match is given back
+/// one character (as bpe-openai does); pattern order is priority order.
+static PRE_TOKENIZER: LazyLock<Regex> = LazyLock::new(|| {
+    let letters = [
+        r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+        r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+        r"\p{N}{1,3}",
+        r" ?[^\s\p{L}\p{N}]+[\r\n/]*",
+        r"\s*[\r\n]+",
+        r"\s+$",
+    ]
+    .join("|");
+    Regex::new_many(&[letters.as_str(), r"\s+\s", r"\s+"]).expect("the o200k patterns compile")
+});
+
+/// The pattern of `PRE_TOKENIZER` whose match gives back its last character.
+const GIVES_BACK_ONE: usize = 1;
+
+/// The o200k pre-tokenizer over any text, by `PRE_TOKENIZER`.
+struct UnicodePieces<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for UnicodePieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = &self.text[self.at..];
+        let first = rest.chars().next()?;
+        let found = PRE_TOKENIZER.find(Input::new(rest).anchored(Anchored::Yes));
+        let len = match found {
+            Some(found) if found.pattern().as_usize() == GIVES_BACK_ONE => {
+                let matched = &rest[..found.end()];
+                found.end() - matched.chars().next_back().map_or(0, char::len_utf8)
+            }
+            Some(found) if found.end() > 0 => found.end(),
+            // The patterns match every character; should one not, it is a piece of its own
+            // rather than text left uncounted.
+            _ => first.len_utf8(),
+        };
+        let start = self.at;
+        self.at += len;
+        Some(&self.text[start..self.at])
+    }
+}
+
 /// The end of the run of bytes matching `is` from `from`.
 fn run(bytes: &[u8], from: usize, is: impl Fn(u8) -> bool) -> usize {
     from + bytes[from..].iter().take_while(|&&b| is(b)).count()
@@ -207,6 +431,43 @@ mod tests {
 
     fn reference_pieces(text: &str) -> Vec<&str> {
         bpe_openai::o200k_base().split(text).collect()
+    }
+
+    #[test]
+    fn unicode_pieces_are_the_tokenizers_own() {
+        for text in [
+            "naïve café — 東京 ✓ done\n",
+            "Ünïcödé's ÀBC déf  \u{a0} \u{2028}x\n\u{85} ",
+            "test result: ok ✓\n  ✗ failed\t\t→ ½ ① ٣٤٥",
+        ] {
+            let pieces: Vec<&str> = UnicodePieces { text, at: 0 }.collect();
+            assert_eq!(pieces, reference_pieces(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn pieces_encode_to_as_many_tokens_as_bpe_openai_says() {
+        let reference = &bpe_openai::o200k_base().bpe;
+        for piece in [
+            "hello",
+            " world",
+            "==========",
+            "                ",
+            "abcdefghijklmnopqrstuvwxyz",
+            "0123",
+            "\n\n\n",
+            "x1y2z3",
+            "supercalifragilisticexpialidocious",
+            "東京都",
+            "✓✓✓",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert_eq!(
+                VOCABULARY.encoded_len(piece.as_bytes()),
+                reference.count(piece.as_bytes()) as u64,
+                "{piece:?}"
+            );
+        }
     }
 
     fn reference_count(text: &str) -> u64 {
@@ -254,6 +515,18 @@ mod tests {
         #[test]
         fn any_ascii_text_splits_like_the_tokenizer(text in "[ -~\t\n\r\u{b}\u{c}]{0,200}") {
             let pieces: Vec<&str> = AsciiPieces { text: &text, at: 0 }.collect();
+            proptest::prop_assert_eq!(pieces, reference_pieces(&text));
+        }
+
+        #[test]
+        fn any_bytes_encode_like_the_tokenizer(piece in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let reference = bpe_openai::o200k_base().bpe.count(&piece) as u64;
+            proptest::prop_assert_eq!(VOCABULARY.encoded_len(&piece), reference);
+        }
+
+        #[test]
+        fn any_text_splits_like_the_tokenizer(text in "[ a-zA-Z0-9'.\t\r\n\u{85}\u{a0}\u{2028}\u{e9}\u{c9}\u{2713}\u{6771}\u{0663}\u{301}-]{0,100}") {
+            let pieces: Vec<&str> = UnicodePieces { text: &text, at: 0 }.collect();
             proptest::prop_assert_eq!(pieces, reference_pieces(&text));
         }
 

@@ -107,8 +107,12 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             ),
         };
         let printer = tokio::spawn(print_records(records_rx));
-        // Decode the price data and tidy old originals while the agent starts, not before it.
+        // Decode the price data, build the tokenizer's table and tidy old originals while the
+        // agent starts, not before it.
         tokio::task::spawn_blocking(PriceBook::warm_up);
+        if compressor.is_some() {
+            tokio::task::spawn_blocking(crate::compress::tokens::warm_up);
+        }
         if let Some(dir) = originals_dir() {
             tokio::task::spawn_blocking(move || {
                 crate::compress::store::prune(&dir, SystemTime::now())
