@@ -57,7 +57,7 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
         return None;
     }
     let flagged: Vec<usize> = (HEAD_ITEMS..items.len() - TAIL_ITEMS)
-        .filter(|&i| super::log::is_important(&items[i].to_string()))
+        .filter(|&i| mentions_a_problem(&items[i]))
         .take(MAX_FLAGGED)
         .collect();
     let mut out = format!(
@@ -84,6 +84,19 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
         text: out,
         lossy: true,
     })
+}
+
+/// Whether any key or string in `value` looks like an error or warning (`log::is_important`);
+/// the same test as on the item's text, without writing the text out.
+fn mentions_a_problem(value: &Value) -> bool {
+    match value {
+        Value::String(text) => super::log::is_important(text),
+        Value::Array(items) => items.iter().any(mentions_a_problem),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(key, value)| super::log::is_important(key) || mentions_a_problem(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 /// A table when every item is an object with the same keys and scalar values.

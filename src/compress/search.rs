@@ -1,6 +1,10 @@
 //! Pure: search results (`grep -rn`, `rg -n`): `path:line:text` lines. Keeps a bounded number of
 //! matches per file and in total, and says how many were left out in each file.
 
+use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
+
 use super::{Kept, marker};
 
 const MIN_LINES: usize = 40;
@@ -35,23 +39,16 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
     }
     let lines: Vec<&str> = text.split('\n').collect();
     let mut keep = vec![false; lines.len()];
-    let mut per_file: Vec<(&str, usize)> = Vec::new();
+    let mut per_file: HashMap<&str, usize, FxBuildHasher> = HashMap::default();
     let mut total = 0;
     for (i, line) in lines.iter().enumerate() {
         let Some(file) = file_of(line) else {
             keep[i] = true;
             continue;
         };
-        let seen = match per_file.iter_mut().find(|(name, _)| *name == file) {
-            Some((_, count)) => {
-                *count += 1;
-                *count
-            }
-            None => {
-                per_file.push((file, 1));
-                1
-            }
-        };
+        let seen = per_file.entry(file).or_default();
+        *seen += 1;
+        let seen = *seen;
         if seen <= PER_FILE && total < TOTAL {
             keep[i] = true;
             total += 1;
