@@ -171,7 +171,8 @@ impl Original {
 /// One compressed output, as remembered for the session.
 #[derive(Debug)]
 struct Entry {
-    text: String,
+    /// The compressed text as a JSON string, ready to splice in each time it is replayed.
+    json: String,
     tokens: u64,
     original: Original,
 }
@@ -233,7 +234,7 @@ impl Savings {
         Savings {
             outputs: vec![(
                 Arc::new(Entry {
-                    text: String::new(),
+                    json: String::new(),
                     tokens: 0,
                     original: Original::new(original.to_owned(), None),
                 }),
@@ -250,7 +251,7 @@ impl Savings {
             original.tokens.get_or_init(|| tokens);
             (
                 Arc::new(Entry {
-                    text: String::new(),
+                    json: String::new(),
                     tokens: 0,
                     original,
                 }),
@@ -323,40 +324,29 @@ impl Compressor {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         for output in outputs {
-            if output.text.len() < MIN_BYTES {
+            // The escaped string is at least as long as the text: shorter ones are never worth it.
+            if output.json.len() < MIN_BYTES {
                 continue;
             }
-            let key = hash(&output.text);
+            // Keyed by the string as sent: the agent writes the same output the same way each
+            // turn, and older outputs need not be unescaped to be recognized.
+            let key = hash(output.json);
             let entry = match sticky.get(&key) {
                 Some(entry) => entry.clone(),
                 // An output first seen in an older turn went to the provider uncompressed and is
                 // cached that way: changing it now would break the cached prefix.
                 None if !output.is_newest => continue,
                 None => {
-                    let path = self
-                        .originals_dir
-                        .as_ref()
-                        .map(|dir| dir.join(format!("{key:016x}.txt")));
-                    let entry =
-                        self.compress_one(&output.text, path.as_ref())
-                            .map(|(kept, tokens)| {
-                                // Only a lossy result names a file to keep.
-                                let path = path.filter(|_| kept.lossy);
-                                Arc::new(Entry {
-                                    text: kept.text,
-                                    tokens,
-                                    original: Original::new(output.text, path),
-                                })
-                            });
+                    let entry = output
+                        .text()
+                        .filter(|text| text.len() >= MIN_BYTES)
+                        .and_then(|text| self.compress_new(key, text));
                     sticky.insert(key, entry.clone());
                     entry
                 }
             };
             let Some(entry) = entry else { continue };
-            replacements.push((
-                output.span,
-                serde_json::Value::from(entry.text.as_str()).to_string(),
-            ));
+            replacements.push((output.span, entry.clone()));
             outcome.savings.outputs.push((entry, output.is_newest));
         }
         drop(sticky);
@@ -404,6 +394,22 @@ impl Compressor {
                 .first_error
                 .get_or_insert_with(|| format!("{error:#}"));
         }
+    }
+
+    /// The session's entry for a new output, if compressing it saves enough.
+    fn compress_new(&self, key: u64, text: String) -> Option<Arc<Entry>> {
+        let path = self
+            .originals_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{key:016x}.txt")));
+        let (kept, tokens) = self.compress_one(&text, path.as_ref())?;
+        // Only a lossy result names a file to keep.
+        let path = path.filter(|_| kept.lossy);
+        Some(Arc::new(Entry {
+            json: serde_json::Value::from(kept.text).to_string(),
+            tokens,
+            original: Original::new(text, path),
+        }))
     }
 
     /// The compressed form of one new output and its tokens, if it saves enough.
@@ -454,13 +460,14 @@ fn hash(text: &str) -> u64 {
     hasher.finish()
 }
 
-/// `body` with each span replaced, spans in increasing order and disjoint.
-fn splice(body: &[u8], replacements: &[(std::ops::Range<usize>, String)]) -> Bytes {
+/// `body` with each span replaced by its entry's JSON string, spans in increasing order and
+/// disjoint.
+fn splice(body: &[u8], replacements: &[(std::ops::Range<usize>, Arc<Entry>)]) -> Bytes {
     let mut out = Vec::with_capacity(body.len());
     let mut at = 0;
-    for (span, text) in replacements {
+    for (span, entry) in replacements {
         out.extend_from_slice(&body[at..span.start]);
-        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(entry.json.as_bytes());
         at = span.end;
     }
     out.extend_from_slice(&body[at..]);

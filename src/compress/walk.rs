@@ -13,19 +13,29 @@ use crate::proxy::route::Family;
 
 /// One tool output in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolOutput {
-    /// Byte range of its JSON string (quotes included) in the body.
+pub struct ToolOutput<'a> {
+    /// Byte range of its JSON string in the body.
     pub span: Range<usize>,
-    /// The text, unescaped.
-    pub text: String,
+    /// Its JSON string as the body has it (quotes and escapes included): enough to recognize an
+    /// output seen before, which is most of them, without unescaping it.
+    pub json: &'a str,
     /// Whether it arrived in this request's newest turn (not yet in the provider's cache).
     pub is_newest: bool,
 }
 
+impl ToolOutput<'_> {
+    /// The text, unescaped.
+    pub fn text(&self) -> Option<String> {
+        serde_json::from_str(self.json).ok()
+    }
+}
+
+// Messages are parsed in the same pass as the body, and only a tool output's own string is left
+// raw: a long session's request holds every earlier output, and each extra pass over them costs.
 #[derive(Deserialize)]
 struct Body<'a> {
     #[serde(borrow, default)]
-    messages: Option<Vec<&'a RawValue>>,
+    messages: Option<Vec<Message<'a>>>,
     #[serde(borrow, default)]
     input: Option<&'a RawValue>,
 }
@@ -57,7 +67,7 @@ struct Item<'a> {
 }
 
 /// The tool outputs in `body`, in byte order.
-pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput> {
+pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput<'_>> {
     let Ok(parsed) = serde_json::from_slice::<Body<'_>>(body) else {
         return Vec::new();
     };
@@ -72,11 +82,8 @@ pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput> {
 }
 
 /// Claude's newest turn is the last message; its `tool_result` blocks are the new outputs.
-fn anthropic(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
-    for (index, raw) in messages.iter().enumerate() {
-        let Ok(message) = serde_json::from_str::<Message<'_>>(raw.get()) else {
-            continue;
-        };
+fn anthropic<'a>(body: &'a [u8], messages: &[Message<'a>], found: &mut Vec<ToolOutput<'a>>) {
+    for (index, message) in messages.iter().enumerate() {
         if message.role.as_deref() != Some("user") {
             continue;
         }
@@ -93,26 +100,18 @@ fn anthropic(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
 }
 
 /// Chat Completions: `tool` messages; the trailing run of them is the newest turn.
-fn chat(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
-    let parsed: Vec<Option<Message<'_>>> = messages
-        .iter()
-        .map(|raw| serde_json::from_str(raw.get()).ok())
-        .collect();
-    let is_tool = |message: &Option<Message<'_>>| {
-        message
-            .as_ref()
-            .is_some_and(|m| m.role.as_deref() == Some("tool"))
-    };
-    let newest_from = parsed.len()
-        - parsed
+fn chat<'a>(body: &'a [u8], messages: &[Message<'a>], found: &mut Vec<ToolOutput<'a>>) {
+    let is_tool = |message: &Message<'_>| message.role.as_deref() == Some("tool");
+    let newest_from = messages.len()
+        - messages
             .iter()
             .rev()
             .take_while(|message| is_tool(message))
             .count();
-    for (index, message) in parsed.iter().enumerate() {
-        let Some(message) = message.as_ref().filter(|_| is_tool(&parsed[index])) else {
+    for (index, message) in messages.iter().enumerate() {
+        if !is_tool(message) {
             continue;
-        };
+        }
         if let Some(content) = message.content {
             push_content(body, content, index >= newest_from, found);
         }
@@ -120,7 +119,7 @@ fn chat(body: &[u8], messages: &[&RawValue], found: &mut Vec<ToolOutput>) {
 }
 
 /// Responses: `function_call_output` items; the trailing run of them is the newest turn.
-fn responses(body: &[u8], input: &RawValue, found: &mut Vec<ToolOutput>) {
+fn responses<'a>(body: &'a [u8], input: &'a RawValue, found: &mut Vec<ToolOutput<'a>>) {
     let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(input.get()) else {
         return;
     };
@@ -153,7 +152,12 @@ fn responses(body: &[u8], input: &RawValue, found: &mut Vec<ToolOutput>) {
 }
 
 /// A tool output's content: one string, or text blocks (other blocks, such as images, stay).
-fn push_content(body: &[u8], content: &RawValue, is_newest: bool, found: &mut Vec<ToolOutput>) {
+fn push_content<'a>(
+    body: &'a [u8],
+    content: &'a RawValue,
+    is_newest: bool,
+    found: &mut Vec<ToolOutput<'a>>,
+) {
     if content.get().starts_with('"') {
         push(body, content, is_newest, found);
         return;
@@ -174,11 +178,11 @@ fn blocks(content: Option<&RawValue>) -> Vec<Block<'_>> {
         .unwrap_or_default()
 }
 
-fn push(body: &[u8], raw: &RawValue, is_newest: bool, found: &mut Vec<ToolOutput>) {
+fn push<'a>(body: &'a [u8], raw: &'a RawValue, is_newest: bool, found: &mut Vec<ToolOutput<'a>>) {
     let json = raw.get();
-    let Ok(text) = serde_json::from_str::<String>(json) else {
+    if !json.starts_with('"') {
         return;
-    };
+    }
     // `raw` borrows from `body`, so its address gives its offset.
     let Some(start) = (json.as_ptr() as usize).checked_sub(body.as_ptr() as usize) else {
         return;
@@ -187,7 +191,7 @@ fn push(body: &[u8], raw: &RawValue, is_newest: bool, found: &mut Vec<ToolOutput
     if body.get(span.clone()) == Some(json.as_bytes()) {
         found.push(ToolOutput {
             span,
-            text,
+            json,
             is_newest,
         });
     }
@@ -201,11 +205,8 @@ mod tests {
         tool_outputs(body.as_bytes(), family)
             .into_iter()
             .map(|output| {
-                assert_eq!(
-                    serde_json::from_str::<String>(&body[output.span.clone()]).unwrap(),
-                    output.text
-                );
-                (output.text, output.is_newest)
+                assert_eq!(&body[output.span.clone()], output.json);
+                (output.text().unwrap(), output.is_newest)
             })
             .collect()
     }
