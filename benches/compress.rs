@@ -10,7 +10,9 @@
 //!   headroom makes off the request path: headroom's CPU time (all threads, from /proc) over a run
 //!   of compressed requests minus a run of the same bytes uncompressed, in MB per CPU second;
 //! - added latency for an 85 KB Claude-Code-sized request with a fresh 30 KB tool output:
-//!   through headroom minus straight to the upstream, p50 and p99.
+//!   through headroom minus straight to the upstream, p50 and p99, with a mock that takes 20 ms
+//!   to answer (as a model does, only faster); beside it the same bytes with nothing to compress
+//!   (in the system prompt), which is the proxy's own share.
 //!
 //! The "agent" is this executable re-run with BENCH_ROLE=agent; the mock keeps the last body it
 //! received and hands it back on `GET /last`, so the agent can see what was forwarded.
@@ -28,6 +30,10 @@ use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 40;
+/// How long the mock takes to answer in the latency measurement.
+const MODEL_MS: u64 = 20;
+/// The request header that tells the mock how long to take.
+const DELAY_HEADER: &str = "x-bench-delay-ms";
 /// Enough requests that headroom's CPU time, read in 10 ms ticks, is known to a few percent.
 const CPU_ROUNDS: usize = 150;
 
@@ -174,24 +180,37 @@ async fn agent() {
     }
 
     // Added latency for an 85 KB request whose newest tool output (30 KB, fresh) gets compressed.
+    // The mock answers after 20 ms, as a (very fast) model would: headroom writes and counts the
+    // original while the model works, and an instant mock would instead have to share the two
+    // cores with that work, which no real upstream does.
+    headroom_idle().await;
     let log = &files.iter().find(|(name, _)| name == "grep.txt").unwrap().1[..30_000];
-    let (mut direct_ms, mut proxied_ms) = (Vec::new(), Vec::new());
+    let (mut direct_ms, mut plain_ms, mut compressed_ms) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..200 {
-        let body = request(55_000, &format!("round {round}\n{log}"), true);
-        let t = Instant::now();
-        send(&client, &direct, body.clone()).await;
-        direct_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        let t = Instant::now();
-        send(&client, &proxied, body).await;
-        proxied_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let text = format!("round {round}\n{log}");
+        let compressed = request(55_000, &text, true);
+        for (base, body, times) in [
+            (&direct, compressed.clone(), &mut direct_ms),
+            (&proxied, request(55_000, &text, false), &mut plain_ms),
+            (&proxied, compressed, &mut compressed_ms),
+        ] {
+            let t = Instant::now();
+            send_slow(&client, base, body).await;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
     }
     let (d50, d99) = common::percentiles(&mut direct_ms);
-    let (p50, p99) = common::percentiles(&mut proxied_ms);
-    lines.push(format!(
-        "85 KB request, 30 KB fresh tool output: direct p50 {d50:.2} ms p99 {d99:.2} ms | proxied p50 {p50:.2} ms p99 {p99:.2} ms | added p50 {:.2} ms p99 {:.2} ms",
-        p50 - d50,
-        p99 - d99
-    ));
+    for (what, times) in [
+        ("nothing to compress", &mut plain_ms),
+        ("30 KB fresh tool output", &mut compressed_ms),
+    ] {
+        let (p50, p99) = common::percentiles(times);
+        lines.push(format!(
+            "85 KB request, {what:<23}: direct p50 {d50:.2} ms p99 {d99:.2} ms | proxied p50 {p50:.2} ms p99 {p99:.2} ms | added p50 {:.2} ms p99 {:.2} ms",
+            p50 - d50,
+            p99 - d99
+        ));
+    }
     std::fs::write(std::env::var("BENCH_OUT").unwrap(), lines.join("\n")).unwrap();
 }
 
@@ -261,19 +280,34 @@ async fn send_rounds(
 }
 
 /// CPU seconds the headroom process (this agent's parent) spent while `work` ran: on its main
-/// thread, where the proxy runs, and in all. Waits a moment afterwards, so work still running off
-/// the request path is included.
+/// thread, where the proxy runs, and in all. Waits for headroom to be idle before and after, so
+/// work still running off the request path counts where it belongs.
 async fn headroom_cpu_during(work: impl std::future::Future<Output = ()>) -> (f64, f64) {
     let pid = std::os::unix::process::parent_id();
     let main_thread = format!("/proc/{pid}/task/{pid}/stat");
     let all = format!("/proc/{pid}/stat");
+    headroom_idle().await;
     let before = (cpu_seconds(&main_thread), cpu_seconds(&all));
     work.await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    headroom_idle().await;
     (
         cpu_seconds(&main_thread) - before.0,
         cpu_seconds(&all) - before.1,
     )
+}
+
+/// Returns once headroom has used no CPU for 200 ms (writes and counts of earlier outputs done).
+async fn headroom_idle() {
+    let all = format!("/proc/{}/stat", std::os::unix::process::parent_id());
+    let mut last = cpu_seconds(&all);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let now = cpu_seconds(&all);
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
 
 /// User plus system time from a /proc stat file, read in clock ticks.
@@ -287,9 +321,19 @@ fn cpu_seconds(stat_file: &str) -> f64 {
 }
 
 async fn send(client: &reqwest::Client, base: &str, body: Vec<u8>) {
+    send_with(client, base, body, 0).await;
+}
+
+/// `send` to a mock that takes `MODEL_MS` to answer.
+async fn send_slow(client: &reqwest::Client, base: &str, body: Vec<u8>) {
+    send_with(client, base, body, MODEL_MS).await;
+}
+
+async fn send_with(client: &reqwest::Client, base: &str, body: Vec<u8>, delay_ms: u64) {
     let response = client
         .post(format!("{base}/v1/messages"))
         .header("x-api-key", "bench")
+        .header(DELAY_HEADER, delay_ms)
         .body(body)
         .send()
         .await
@@ -321,6 +365,12 @@ async fn start_upstream() -> std::net::SocketAddr {
         let last = last.clone();
         async move {
             let is_get = request.method() == Method::GET;
+            let delay_ms: u64 = request
+                .headers()
+                .get(DELAY_HEADER)
+                .and_then(|value| value.to_str().ok()?.parse().ok())
+                .unwrap_or(0);
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
             let body = request
                 .into_body()
                 .collect()

@@ -1,7 +1,9 @@
 //! The in-process HTTP proxy: `server` accepts and checks the session prefix, `route` picks the
 //! upstream, `forward` sends the request, `stream` relays the response while tapping usage, and
-//! `reply` writes the errors the proxy itself answers with. The proxy never prints.
+//! `reply` writes the errors the proxy itself answers with, and `background` runs what can wait
+//! (originals of compressed outputs). The proxy never prints.
 
+pub mod background;
 pub mod forward;
 pub mod reply;
 pub mod route;

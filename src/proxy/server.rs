@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::background::Background;
 use super::route::{self, Family, Provider, Upstreams};
 use super::stream::{self, Tap};
 use super::{ProxyBody, forward, reply};
@@ -50,6 +51,7 @@ pub struct State {
     budget_usd: Option<f64>,
     refused_requests: AtomicU64,
     compressor: Option<Arc<Compressor>>,
+    background: Background,
 }
 
 /// How the proxy behaves for this session.
@@ -99,6 +101,7 @@ impl Proxy {
             budget_usd: options.budget_usd,
             refused_requests: AtomicU64::new(0),
             compressor: options.compressor,
+            background: Background::start().context("could not start a thread")?,
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), stopped));
@@ -323,9 +326,9 @@ async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Savings
             // New originals go to disk and get counted while the upstream works on the request.
             if outcome.savings.is_pending() {
                 let savings = outcome.savings.clone();
-                tokio::task::spawn_blocking(move || {
-                    compressor.finish(&savings, &crate::compress::store::keep)
-                });
+                state
+                    .background
+                    .run(move || compressor.finish(&savings, &crate::compress::store::keep));
             }
             (outcome.body, outcome.savings)
         }
