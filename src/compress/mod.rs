@@ -112,9 +112,9 @@ fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
 }
 
 /// A new output's original, until it is kept on disk (for a lossy result, where its marker
-/// points) and counted. Both happen once, on a blocking thread after the request is forwarded
-/// (`Compressor::finish`). A count asked for sooner (`Savings::removed`) is made from the text,
-/// which stays until it is kept.
+/// points) and counted. Both happen once, on the proxy's background thread after the request is
+/// forwarded (`Compressor::finish`). A count asked for sooner (`Savings::removed`) is made from
+/// the text, which stays until it is kept.
 #[derive(Debug)]
 struct Original {
     text: Mutex<Option<String>>,
@@ -122,6 +122,8 @@ struct Original {
     path: Option<PathBuf>,
     /// Set only while `text` is locked, so no two threads count the same text.
     tokens: OnceLock<u64>,
+    /// Why the text could not be kept, if it could not; set while `text` is locked.
+    unkept: OnceLock<String>,
 }
 
 impl Original {
@@ -130,6 +132,7 @@ impl Original {
             text: Mutex::new(Some(text)),
             path,
             tokens: OnceLock::new(),
+            unkept: OnceLock::new(),
         }
     }
 
@@ -154,17 +157,20 @@ impl Original {
             .get_or_init(|| text.as_deref().map_or(0, count_tokens))
     }
 
-    /// Keeps and counts the text, then lets it go; the error when it could not be kept.
-    fn finish(&self, keep: KeepOriginal<'_>) -> anyhow::Result<()> {
+    /// Keeps and counts the text, then lets it go; why it could not be kept, if so (also when an
+    /// earlier call did the work).
+    fn finish(&self, keep: KeepOriginal<'_>) -> Option<&str> {
         let mut text = self.text();
-        let Some(original) = text.take() else {
-            return Ok(());
-        };
-        self.tokens.get_or_init(|| count_tokens(&original));
-        match &self.path {
-            Some(path) => keep(path, &original),
-            None => Ok(()),
+        if let Some(original) = text.take() {
+            self.tokens.get_or_init(|| count_tokens(&original));
+            if let Some(path) = &self.path
+                && let Err(error) = keep(path, &original)
+            {
+                self.unkept.get_or_init(|| format!("{error:#}"));
+            }
         }
+        drop(text);
+        self.unkept.get().map(String::as_str)
     }
 }
 
@@ -293,7 +299,6 @@ pub struct Compressor {
     sticky: Mutex<HashMap<u64, Option<Arc<Entry>>>>,
     /// Where lossy results say the original is; `None` keeps no originals (lossless only).
     originals_dir: Option<PathBuf>,
-    unkept: Mutex<Unkept>,
 }
 
 impl Compressor {
@@ -302,7 +307,6 @@ impl Compressor {
         Compressor {
             sticky: Mutex::new(HashMap::new()),
             originals_dir,
-            unkept: Mutex::new(Unkept::default()),
         }
     }
 
@@ -357,16 +361,16 @@ impl Compressor {
         Some(outcome)
     }
 
-    /// Keeps and counts the originals of `savings` still waiting (for a blocking thread).
+    /// Keeps and counts the originals of `savings` still waiting (for the background thread).
     pub fn finish(&self, savings: &Savings, keep: KeepOriginal<'_>) {
         for (entry, _) in &savings.outputs {
-            self.finish_one(entry, keep);
+            entry.original.finish(keep);
         }
     }
 
     /// Keeps and counts every original still waiting, at the end of the session (a request
-    /// whose `finish` never ran), and says which could not be kept.
-    pub fn finish_all(&self, keep: KeepOriginal<'_>) -> std::sync::MutexGuard<'_, Unkept> {
+    /// whose `finish` never ran), and says which of the session's could not be kept.
+    pub fn finish_all(&self, keep: KeepOriginal<'_>) -> Unkept {
         let entries: Vec<Arc<Entry>> = self
             .sticky
             .lock()
@@ -375,25 +379,15 @@ impl Compressor {
             .flatten()
             .cloned()
             .collect();
-        for entry in &entries {
-            self.finish_one(entry, keep);
-        }
-        self.unkept
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
-    fn finish_one(&self, entry: &Entry, keep: KeepOriginal<'_>) {
-        if let Err(error) = entry.original.finish(keep) {
-            let mut unkept = self
-                .unkept
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
+        let mut unkept = Unkept::default();
+        for error in entries
+            .iter()
+            .filter_map(|entry| entry.original.finish(keep))
+        {
             unkept.count += 1;
-            unkept
-                .first_error
-                .get_or_insert_with(|| format!("{error:#}"));
+            unkept.first_error.get_or_insert_with(|| error.to_owned());
         }
+        unkept
     }
 
     /// The session's entry for a new output, if compressing it saves enough.
@@ -636,8 +630,12 @@ mod tests {
         let unkept = compressor.finish_all(&failed);
         assert_eq!(unkept.count, 1, "the original was still there to keep");
         assert_eq!(unkept.first_error.as_deref(), Some("disk full"));
-        drop(unkept);
         assert_eq!(outcome.savings.settled(), Some(removed));
+        assert_eq!(
+            compressor.finish_all(&failed).count,
+            1,
+            "a failure is remembered, not retried"
+        );
     }
 
     #[test]

@@ -307,10 +307,10 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
 /// The body with its tool outputs compressed (model already spliced), and the tokens removed.
 ///
 /// Compressing a new 30 KB tool output costs a few tenths of a millisecond (`cargo bench --bench
-/// compress`). Bodies up to `INLINE_COMPRESS_BYTES` are done in place, where a hand-off to another thread
-/// would cost more than it saves; larger ones go to the blocking pool, so the one-thread runtime
-/// keeps relaying other streams meanwhile. Anything the compressor does not understand, or a
-/// failed task, leaves the body as it is.
+/// compress`). Bodies up to `INLINE_COMPRESS_BYTES` are done in place, where a hand-off to another
+/// thread would cost more than it saves; larger ones go to the blocking pool, so the one-thread
+/// runtime keeps relaying other streams meanwhile. Anything the compressor does not understand,
+/// or a failed task, leaves the body as it is.
 async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Savings) {
     let Some(compressor) = state.compressor.clone() else {
         return (body, Savings::default());

@@ -83,7 +83,7 @@ impl PricedRequest {
 struct State {
     requests: Vec<PricedRequest>,
     /// Requests (by index) whose saving is not priced yet: the exact count of a new tool output is
-    /// made on a blocking thread, and a quick response can finish before it.
+    /// made on the proxy's background thread, and a quick response can finish before it.
     unsettled: Vec<(usize, Savings)>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
