@@ -110,6 +110,36 @@ fn no_compress_and_headroom_compress_off_forward_the_original_bytes() {
     }
 }
 
+#[test]
+fn an_originals_folder_that_cannot_be_made_means_nothing_lossy_and_a_warning() {
+    let upstream = upstream();
+    let dir = Dir::new();
+    // A file where a folder would have to be: no user, root included, can create the folder.
+    let blocker = dir.write("blocker", "a file, not a folder");
+    let raw = session_body().to_string();
+    let plan = json!({"requests": [{"path": "/v1/messages", "body_raw": raw}]});
+    let output = wrap_stub(&dir, "claude", &plan, &[])
+        .env("HEADROOM_HOME", blocker.join("home"))
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("headroom: warning: could not create")
+            && stderr.contains("only where nothing is left out")
+            && stderr.contains("HEADROOM_HOME"),
+        "{stderr}"
+    );
+    // A build log compresses only by leaving lines out, so it goes as the agent sent it.
+    assert_eq!(
+        String::from_utf8(upstream.requests()[0].body.clone()).unwrap(),
+        raw
+    );
+}
+
 /// Anthropic-style prompt-cache billing on the request bytes (as in benches/session.rs): the
 /// longest prefix equal to one written before is read from the cache, the rest up to the
 /// `cache_control` breakpoint is written to it, anything after is plain input.
