@@ -117,7 +117,14 @@ impl Ledger {
             .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
         let settled = record.savings.settled();
         let removed = settled.unwrap_or_default();
-        let saved_usd = self.saved_usd(record.provider, &record.model, record.usage, removed);
+        let billed_usd = priced.as_ref().map(|priced| priced.usd);
+        let saved_usd = self.saved_usd(
+            record.provider,
+            &record.model,
+            record.usage,
+            billed_usd,
+            removed,
+        );
         // Pricing above happens outside the lock; only the bookkeeping below is inside.
         let mut state = self.lock();
         self.settle(&mut state, false);
@@ -158,6 +165,7 @@ impl Ledger {
         provider: &str,
         model: &str,
         usage: Option<Usage>,
+        billed_usd: Option<f64>,
         removed: Removed,
     ) -> Option<f64> {
         let Some(usage) = usage.filter(|_| removed != Removed::default()) else {
@@ -175,9 +183,8 @@ impl Ledger {
         } else {
             without.input_tokens += removed.earlier_tokens;
         }
-        let billed = self.prices.price(provider, model, &usage)?.usd;
         let counterfactual = self.prices.price(provider, model, &without)?.usd;
-        Some(counterfactual - billed)
+        Some(counterfactual - billed_usd?)
     }
 
     /// The known cost so far, and how many requests had no known price.
@@ -209,8 +216,13 @@ impl Ledger {
             };
             let request = &mut requests[*index];
             request.tokens_saved = removed.newest_tokens + removed.earlier_tokens;
-            request.saved_usd =
-                self.saved_usd(&request.provider, &request.model, request.usage, removed);
+            request.saved_usd = self.saved_usd(
+                &request.provider,
+                &request.model,
+                request.usage,
+                request.cost_usd,
+                removed,
+            );
             false
         });
     }
