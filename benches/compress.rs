@@ -12,7 +12,8 @@
 //! - added latency for an 85 KB Claude-Code-sized request with a fresh 30 KB tool output:
 //!   through headroom minus straight to the upstream, p50 and p99, with a mock that takes 20 ms
 //!   to answer (as a model does, only faster); beside it the same bytes with nothing to compress
-//!   (in the system prompt), which is the proxy's own share.
+//!   (in the system prompt), which is the proxy's own share, and a small request, which is the
+//!   cost of the extra hop itself (on a VM, mostly waking idle CPUs).
 //!
 //! The "agent" is this executable re-run with BENCH_ROLE=agent; the mock keeps the last body it
 //! received and hands it back on `GET /last`, so the agent can see what was forwarded.
@@ -186,10 +187,14 @@ async fn agent() {
     headroom_idle().await;
     let log = &files.iter().find(|(name, _)| name == "grep.txt").unwrap().1[..30_000];
     let (mut direct_ms, mut plain_ms, mut compressed_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut small_direct_ms, mut small_ms) = (Vec::new(), Vec::new());
     for round in 0..200 {
         let text = format!("round {round}\n{log}");
         let compressed = request(55_000, &text, true);
+        let small = request(0, "ok", false);
         for (base, body, times) in [
+            (&direct, small.clone(), &mut small_direct_ms),
+            (&proxied, small, &mut small_ms),
             (&direct, compressed.clone(), &mut direct_ms),
             (&proxied, request(55_000, &text, false), &mut plain_ms),
             (&proxied, compressed, &mut compressed_ms),
@@ -199,6 +204,13 @@ async fn agent() {
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
     }
+    let (s50, s99) = common::percentiles(&mut small_direct_ms);
+    let (p50, p99) = common::percentiles(&mut small_ms);
+    lines.push(format!(
+        "small request                     : direct p50 {s50:.2} ms p99 {s99:.2} ms | proxied p50 {p50:.2} ms p99 {p99:.2} ms | added p50 {:.2} ms p99 {:.2} ms",
+        p50 - s50,
+        p99 - s99
+    ));
     let (d50, d99) = common::percentiles(&mut direct_ms);
     for (what, times) in [
         ("nothing to compress", &mut plain_ms),

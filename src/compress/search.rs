@@ -22,34 +22,35 @@ fn file_of(line: &str) -> Option<&str> {
     well_formed.then_some(path)
 }
 
-/// Whether most lines look like search results.
-pub fn looks_like(text: &str) -> bool {
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|line| !line.is_empty() && *line != "--")
-        .collect();
-    lines.len() >= MIN_LINES
-        && lines.iter().filter(|line| file_of(line).is_some()).count() * 10 >= lines.len() * 9
-}
-
-/// The compressed results, or `None` when there is little to drop.
+/// The compressed results, or `None` when the text is not search output (nine lines in ten, blank
+/// lines and `--` separators aside, must be results) or there is little to drop.
 pub fn compress(text: &str, original: &str) -> Option<Kept> {
-    if !looks_like(text) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let is_separator = |line: &str| matches!(line.trim_end_matches('\r'), "" | "--");
+    let results = lines.iter().filter(|line| !is_separator(line)).count();
+    if results < MIN_LINES {
         return None;
     }
-    let lines: Vec<&str> = text.split('\n').collect();
+    // Each line is read once, for the test and the counts; other text stops at its first misses.
+    let allowed_misses = results / 10;
+    let mut misses = 0;
     let mut keep = vec![false; lines.len()];
     let mut per_file: HashMap<&str, usize, FxBuildHasher> = HashMap::default();
     let mut total = 0;
     for (i, line) in lines.iter().enumerate() {
         let Some(file) = file_of(line) else {
+            if !is_separator(line) {
+                misses += 1;
+                if misses > allowed_misses {
+                    return None;
+                }
+            }
             keep[i] = true;
             continue;
         };
         let seen = per_file.entry(file).or_default();
         *seen += 1;
-        let seen = *seen;
-        if seen <= PER_FILE && total < TOTAL {
+        if *seen <= PER_FILE && total < TOTAL {
             keep[i] = true;
             total += 1;
         }
@@ -94,7 +95,22 @@ mod tests {
 
     #[test]
     fn other_text_is_not_search_output() {
-        assert!(!looks_like(&"just a sentence: with a colon\n".repeat(100)));
-        assert!(!looks_like("a:1:b\n"));
+        let sentences = "just a sentence: with a colon\n".repeat(100);
+        assert_eq!(compress(&sentences, "/tmp/o.txt"), None);
+        let results: Vec<String> = (0..100)
+            .map(|i| format!("src/a{}.rs:{i}:x", i % 3))
+            .collect();
+        let mut mixed = results.clone();
+        mixed[..11].fill(sentences.lines().next().unwrap().to_owned());
+        assert_eq!(
+            compress(&mixed.join("\n"), "/tmp/o.txt"),
+            None,
+            "11 in 100 are not results"
+        );
+        mixed[10] = results[10].clone();
+        assert!(
+            compress(&mixed.join("\n"), "/tmp/o.txt").is_some(),
+            "10 in 100 are not"
+        );
     }
 }

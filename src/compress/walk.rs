@@ -26,8 +26,68 @@ pub struct ToolOutput<'a> {
 impl ToolOutput<'_> {
     /// The text, unescaped.
     pub fn text(&self) -> Option<String> {
-        serde_json::from_str(self.json).ok()
+        unescape(self.json)
     }
+}
+
+/// The text of a JSON string (quotes included), or `None` when it is not one serde_json would
+/// read. Tool outputs are long and mostly plain: runs without a backslash are copied whole into a
+/// string sized once, where a general parser grows its buffer escape by escape.
+fn unescape(json: &str) -> Option<String> {
+    let inner = json.strip_prefix('"')?.strip_suffix('"')?;
+    // Raw control characters are not allowed in a JSON string. (Checked a block at a time, which
+    // the compiler turns into vector instructions.)
+    let has_control = |block: &[u8]| block.iter().fold(false, |any, &byte| any | (byte < 0x20));
+    if inner.as_bytes().chunks(64).any(has_control) {
+        return None;
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = memchr::memchr2(b'\\', b'"', rest.as_bytes()) {
+        out.push_str(&rest[..at]);
+        let bytes = rest.as_bytes();
+        if bytes[at] == b'"' {
+            return None;
+        }
+        let (decoded, used) = match *bytes.get(at + 1)? {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => {
+                let first = hex4(rest.get(at + 2..at + 6)?)?;
+                match first {
+                    0xD800..=0xDBFF => {
+                        let low = rest
+                            .get(at + 6..at + 8)
+                            .filter(|escape| *escape == "\\u")
+                            .and_then(|_| hex4(rest.get(at + 8..at + 12)?))
+                            .filter(|low| (0xDC00..=0xDFFF).contains(low))?;
+                        let code = 0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00);
+                        (char::from_u32(code)?, 12)
+                    }
+                    _ => (char::from_u32(first)?, 6),
+                }
+            }
+            _ => return None,
+        };
+        out.push(decoded);
+        rest = &rest[at + used..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// The value of four hex digits.
+fn hex4(digits: &str) -> Option<u32> {
+    if digits.len() != 4 || !digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(digits, 16).ok()
 }
 
 // Messages are parsed in the same pass as the body, and only a tool output's own string is left
@@ -248,6 +308,45 @@ mod tests {
             texts(chat, Family::OpenAi),
             [("a".to_owned(), false), ("b".to_owned(), true)]
         );
+    }
+
+    #[test]
+    fn strings_unescape_as_serde_json_reads_them() {
+        for json in [
+            r#""""#,
+            r#""plain""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u2713 \ud83d\ude00 \u0000""#,
+            r#""lone \ud83d""#,
+            r#""lone \ude00""#,
+            r#""pair cut \ud83d\u0041""#,
+            r#""bad \x""#,
+            r#""bad \u12g4""#,
+            r#""end \""#,
+            r#""quote " inside""#,
+            "\"raw\ttab\"",
+            "no quotes",
+            r#""é ✓""#,
+        ] {
+            assert_eq!(
+                unescape(json),
+                serde_json::from_str::<String>(json).ok(),
+                "{json}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_unescapes_as_serde_json_reads_it(
+            text in "\\PC{0,40}",
+            raw in r#"[\\"a-f0-9u/nrtbxDd\t]{0,30}"#,
+        ) {
+            let json = serde_json::to_string(&text).unwrap();
+            proptest::prop_assert_eq!(unescape(&json), Some(text));
+            let json = format!("\"{raw}\"");
+            proptest::prop_assert_eq!(unescape(&json), serde_json::from_str::<String>(&json).ok());
+        }
     }
 
     #[test]
