@@ -3,8 +3,13 @@
 //! possible or not enough, a long array keeps its first and last items and every item that looks
 //! like an error, and says how many it left out.
 
-use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::log::Signals;
 use super::{Kept, marker};
 
 const MIN_ITEMS: usize = 8;
@@ -13,40 +18,42 @@ const HEAD_ITEMS: usize = 10;
 const TAIL_ITEMS: usize = 5;
 const MAX_FLAGGED: usize = 20;
 
+/// An object's fields, in key order (as `serde_json::Value` keeps them), values still raw: only
+/// the few values that are written out get parsed, which saves most of the time on large outputs.
+type Fields<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+
 /// The compressed JSON, or `None` when it is not JSON or not an array worth compressing.
 pub fn compress(text: &str, original: &str) -> Option<Kept> {
     let trimmed = text.trim();
-    if !(trimmed.starts_with('[') || trimmed.starts_with('{')) {
-        return None;
-    }
-    let value: Value = serde_json::from_str(trimmed).ok()?;
-    let (label, items, envelope) = match &value {
-        Value::Array(items) => ("array".to_owned(), items, String::new()),
+    let (label, items, envelope) = if trimmed.starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(trimmed).ok()?;
+        ("array".to_owned(), items, String::new())
+    } else if trimmed.starts_with('{') {
         // An envelope such as {"items": [...], "total": 3}: the largest array field is compressed
         // and the other fields are kept as they are.
-        Value::Object(fields) => {
-            let (name, items) = fields
-                .iter()
-                .filter_map(|(name, value)| value.as_array().map(|items| (name, items)))
-                .max_by_key(|(_, items)| items.len())?;
-            let rest: serde_json::Map<String, Value> = fields
-                .iter()
-                .filter(|(key, _)| *key != name)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let envelope = if rest.is_empty() {
-                String::new()
-            } else {
-                format!("{}\n", Value::Object(rest))
-            };
-            (format!("field {name:?}"), items, envelope)
-        }
-        _ => return None,
+        let fields: Fields<'_> = serde_json::from_str(trimmed).ok()?;
+        let (name, items) = fields
+            .iter()
+            .filter_map(|(name, value)| Some((name, array(value)?)))
+            .max_by_key(|(_, items)| items.len())?;
+        let rest = fields
+            .iter()
+            .filter(|(key, _)| *key != name)
+            .map(|(key, value)| Some((key.to_string(), compact(value)?)))
+            .collect::<Option<serde_json::Map<String, Value>>>()?;
+        let envelope = if rest.is_empty() {
+            String::new()
+        } else {
+            format!("{}\n", Value::Object(rest))
+        };
+        (format!("field {name:?}"), items, envelope)
+    } else {
+        return None;
     };
     if items.len() < MIN_ITEMS {
         return None;
     }
-    if let Some(table) = table(items) {
+    if let Some(table) = table(&items) {
         let text = format!(
             "{envelope}[{label}: {} objects as a table; each line holds the values of the columns in JSON]\n{table}",
             items.len()
@@ -56,8 +63,18 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
     if items.len() < LOSSY_MIN_ITEMS {
         return None;
     }
+    // An item's keys and strings as written (an escape inside a signal word is too rare to parse
+    // every item for), searched in one lowered copy of the whole text.
+    let signals = Signals::new(trimmed);
     let flagged: Vec<usize> = (HEAD_ITEMS..items.len() - TAIL_ITEMS)
-        .filter(|&i| mentions_a_problem(&items[i]))
+        .filter(|&i| {
+            // Items borrow from `trimmed`, so their addresses give their offsets.
+            let item = items[i].get();
+            match (item.as_ptr() as usize).checked_sub(trimmed.as_ptr() as usize) {
+                Some(start) => signals.find(start..start + item.len()).is_some(),
+                None => super::log::is_important(item),
+            }
+        })
         .take(MAX_FLAGGED)
         .collect();
     let mut out = format!(
@@ -76,7 +93,7 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
             out.push_str(&marker(gap, "items", "see the count above", original));
             out.push('\n');
         }
-        out.push_str(&items[i].to_string());
+        out.push_str(&compact(items[i])?.to_string());
         out.push('\n');
         previous = Some(i);
     }
@@ -86,43 +103,47 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
     })
 }
 
-/// Whether any key or string in `value` looks like an error or warning (`log::is_important`);
-/// the same test as on the item's text, without writing the text out.
-fn mentions_a_problem(value: &Value) -> bool {
-    match value {
-        Value::String(text) => super::log::is_important(text),
-        Value::Array(items) => items.iter().any(mentions_a_problem),
-        Value::Object(fields) => fields
-            .iter()
-            .any(|(key, value)| super::log::is_important(key) || mentions_a_problem(value)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+/// The items of a raw JSON array.
+fn array(raw: &RawValue) -> Option<Vec<&RawValue>> {
+    if !raw.get().starts_with('[') {
+        return None;
     }
+    serde_json::from_str(raw.get()).ok()
 }
 
-/// A table when every item is an object with the same keys and scalar values.
-fn table(items: &[Value]) -> Option<String> {
-    let first = items.first()?.as_object()?;
-    let columns: Vec<&String> = first.keys().collect();
-    let mut out = columns
-        .iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(" | ");
+/// A raw value parsed, to be written out without the agent's whitespace.
+fn compact(raw: &RawValue) -> Option<Value> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// A table when every item is an object with the same keys and scalar values. Cells are the
+/// values as written (compact already: a scalar holds no whitespace of its own).
+fn table(items: &[&RawValue]) -> Option<String> {
+    fn fields(item: &RawValue) -> Option<Fields<'_>> {
+        let raw = item.get();
+        raw.starts_with('{')
+            .then(|| serde_json::from_str(raw).ok())
+            .flatten()
+    }
+    let first = fields(items.first()?)?;
+    let columns: Vec<&str> = first.keys().map(|key| key.as_ref()).collect();
+    let mut out = columns.join(" | ");
     out.push('\n');
     for item in items {
-        let object = item.as_object()?;
+        let object = fields(item)?;
         if object.len() != columns.len() {
             return None;
         }
-        let mut cells = Vec::with_capacity(columns.len());
-        for column in &columns {
-            let value = object.get(*column)?;
-            if value.is_object() || value.is_array() {
+        for (i, column) in columns.iter().enumerate() {
+            let value = object.get(*column)?.get();
+            if value.starts_with(['{', '[']) {
                 return None;
             }
-            cells.push(value.to_string());
+            if i > 0 {
+                out.push_str(" | ");
+            }
+            out.push_str(value);
         }
-        out.push_str(&cells.join(" | "));
         out.push('\n');
     }
     Some(out)

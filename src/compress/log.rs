@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, Span, packed};
 
 use super::{Kept, marker};
 
@@ -34,16 +34,59 @@ const SIGNALS: [&str; 14] = [
     "expected",
 ];
 
+/// Where the signals are in a text, in any case: the text is lowered once (ASCII only, so offsets
+/// stay the same) and searched with a vectorized multi-pattern search, more than ten times faster
+/// on this machine than a case-insensitive automaton over the text itself.
+pub struct Signals {
+    lowered: String,
+}
+
+impl Signals {
+    pub fn new(text: &str) -> Self {
+        Signals {
+            lowered: text.to_ascii_lowercase(),
+        }
+    }
+
+    /// Where the first signal in `range` starts, if there is one.
+    pub fn find(&self, range: std::ops::Range<usize>) -> Option<usize> {
+        static VECTORIZED: LazyLock<Option<packed::Searcher>> =
+            LazyLock::new(|| packed::Searcher::new(SIGNALS));
+        static AUTOMATON: LazyLock<AhoCorasick> =
+            LazyLock::new(|| AhoCorasick::new(SIGNALS).expect("the signals are plain words"));
+        let found = match &*VECTORIZED {
+            Some(searcher) => searcher.find_in(&self.lowered, Span::from(range)),
+            // Without the CPU features the vectorized search needs.
+            None => AUTOMATON.find(Input::new(&self.lowered).range(range)),
+        };
+        found.map(|found| found.start())
+    }
+
+    /// The indexes of the lines (of the text split at `\n`) that hold a signal. No signal holds a
+    /// newline, so one search over the text finds them, skipping the rest of each line found.
+    fn lines(&self, lines: &[&str]) -> Vec<usize> {
+        let mut starts = Vec::with_capacity(lines.len());
+        let mut at = 0;
+        for line in lines {
+            starts.push(at);
+            at += line.len() + 1;
+        }
+        let mut important = Vec::new();
+        let mut from = 0;
+        while from < self.lowered.len()
+            && let Some(found) = self.find(from..self.lowered.len())
+        {
+            let line = starts.partition_point(|&start| start <= found) - 1;
+            important.push(line);
+            from = starts.get(line + 1).copied().unwrap_or(self.lowered.len());
+        }
+        important
+    }
+}
+
 /// Whether a line is worth keeping on its own.
 pub fn is_important(line: &str) -> bool {
-    // One pass over the line for all signals, in any case, without a lower-cased copy.
-    static SIGNALS_ANY_CASE: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(SIGNALS)
-            .expect("the signals are plain words")
-    });
-    SIGNALS_ANY_CASE.is_match(line)
+    Signals::new(line).find(0..line.len()).is_some()
 }
 
 /// The compressed text, or `None` when the output is short or nothing much could go.
@@ -58,9 +101,7 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
         .rev()
         .take(TAIL_LINES)
         .for_each(|k| *k = true);
-    let important: Vec<usize> = (0..lines.len())
-        .filter(|&i| is_important(lines[i]))
-        .collect();
+    let important = Signals::new(text).lines(&lines);
     for &i in important.iter().take(MAX_IMPORTANT) {
         let from = i.saturating_sub(CONTEXT_BEFORE);
         let to = (i + CONTEXT_AFTER).min(lines.len() - 1);
@@ -107,6 +148,28 @@ mod tests {
         assert!(kept.text.contains("lines omitted") && kept.text.contains("/tmp/full.txt"));
         assert!(kept.text.len() < text.len() / 3);
         assert!(kept.lossy);
+    }
+
+    #[test]
+    fn important_lines_are_the_lines_with_a_signal() {
+        let text = "ok\nError: x\n\nwarning and error\nfine\nlast FAIL";
+        let lines: Vec<&str> = text.split('\n').collect();
+        let expected: Vec<usize> = (0..lines.len())
+            .filter(|&i| is_important(lines[i]))
+            .collect();
+        assert_eq!(Signals::new(text).lines(&lines), expected);
+        assert_eq!(expected, [1, 3, 5]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_line_is_important_when_it_holds_a_signal_in_any_case(
+            line in "[a-zA-Z :]{0,12}(Error|WARN:|fAiL|not found|Expected|x)[a-z :]{0,12}"
+        ) {
+            let lowered = line.to_ascii_lowercase();
+            let naive = SIGNALS.iter().any(|signal| lowered.contains(signal));
+            proptest::prop_assert_eq!(is_important(&line), naive);
+        }
     }
 
     #[test]

@@ -31,10 +31,11 @@ pub fn exceeds(text: &str, limit: u64) -> bool {
     count_up_to(text, limit).is_break()
 }
 
-/// Builds the vocabulary table now (a few milliseconds), so the first new tool output does not
-/// wait for it.
+/// Builds the vocabulary table and compiles the patterns for text that is not ASCII now (a few
+/// milliseconds each), so the first new tool output does not wait for them.
 pub fn warm_up() {
     LazyLock::force(&VOCABULARY);
+    LazyLock::force(&PRE_TOKENIZER);
 }
 
 /// Distinct pieces remembered per thread; past this the memory is cleared and refilled. A few
@@ -60,19 +61,13 @@ fn count_with(
     limit: u64,
 ) -> ControlFlow<u64, u64> {
     let mut tokens = 0;
-    for segment in segments(text) {
+    for (run, is_ascii) in runs(text) {
         let (mut ascii, mut unicode);
-        let pieces: &mut dyn Iterator<Item = &str> = if segment.is_ascii() {
-            ascii = AsciiPieces {
-                text: segment,
-                at: 0,
-            };
+        let pieces: &mut dyn Iterator<Item = &str> = if is_ascii {
+            ascii = AsciiPieces { text: run, at: 0 };
             &mut ascii
         } else {
-            unicode = UnicodePieces {
-                text: segment,
-                at: 0,
-            };
+            unicode = UnicodePieces { text: run, at: 0 };
             &mut unicode
         };
         for piece in pieces {
@@ -257,30 +252,48 @@ impl Vocabulary {
     }
 }
 
-/// `text` cut where no pre-tokenizer piece can span the cut: after a newline, before a character
-/// that is neither whitespace nor `/`. Every pattern that can take a newline ends its piece at
-/// the last newline of a whitespace run, or continues only over `\r`, `\n` and `/` (see
-/// `AsciiPieces`), so the pieces of the whole are the pieces of the parts.
-fn segments(text: &str) -> impl Iterator<Item = &str> {
+/// `text` cut into runs of ASCII, which `AsciiPieces` splits, and runs holding other characters,
+/// which need `UnicodePieces` (true for ASCII). Runs end only where no pre-tokenizer piece can span
+/// the cut: after a newline, before a character that is neither whitespace nor `/`. Every pattern
+/// that can take a newline ends its piece at the last newline of a whitespace run, or continues
+/// only over `\r`, `\n` and `/` (see `AsciiPieces`), so the pieces of the whole are the pieces of
+/// the runs. A run with other characters ends at the first cut after its first one, so one such
+/// character sends little text down the slower path.
+fn runs(text: &str) -> impl Iterator<Item = (&str, bool)> {
     let bytes = text.as_bytes();
+    let is_cut = move |at: usize| bytes[at - 1] == b'\n' && is_cut_before(bytes[at]);
     let mut start = 0;
     std::iter::from_fn(move || {
         if start == bytes.len() {
             return None;
         }
         let from = start;
-        // Short segments keep one non-ASCII character from sending much text down the slower
-        // path; a cut costs next to nothing.
-        let mut at = (from + SEGMENT_BYTES).min(bytes.len());
-        while at < bytes.len() && !(bytes[at - 1] == b'\n' && is_cut_before(bytes[at])) {
-            at += 1;
+        let Some(other) = first_non_ascii(&bytes[from..]).map(|offset| from + offset) else {
+            start = bytes.len();
+            return Some((&text[from..], true));
+        };
+        if let Some(cut) = (from + 1..other).rev().find(|&at| is_cut(at)) {
+            start = cut;
+            return Some((&text[from..cut], true));
         }
-        start = at;
-        Some(&text[from..at])
+        start = (other + 1..bytes.len())
+            .find(|&at| is_cut(at))
+            .unwrap_or(bytes.len());
+        Some((&text[from..start], false))
     })
 }
 
-const SEGMENT_BYTES: usize = 256;
+/// Where the first byte that is not ASCII is, found a block at a time.
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    for block in bytes.chunks(64) {
+        if !block.is_ascii() {
+            return Some(offset + block.iter().position(|byte| !byte.is_ascii())?);
+        }
+        offset += block.len();
+    }
+    None
+}
 
 fn is_cut_before(byte: u8) -> bool {
     !is_space(byte) && byte != b'/' && byte.is_ascii()
@@ -539,6 +552,9 @@ mod tests {
         ) {
             let text = lines.join("\n");
             proptest::prop_assert_eq!(count(&text), reference_count(&text));
+            let runs: Vec<(&str, bool)> = runs(&text).collect();
+            proptest::prop_assert_eq!(runs.iter().map(|(run, _)| *run).collect::<String>(), text.as_str());
+            proptest::prop_assert!(runs.iter().all(|(run, is_ascii)| !is_ascii || run.is_ascii()));
         }
     }
 }
