@@ -3,12 +3,15 @@
 //!
 //! - per file of tests/corpus: the tool output's tokens as the agent sent it and as forwarded
 //!   (o200k tokenizer), the ratio, whether every fact in facts.json reached the upstream, and the
-//!   compression throughput on the request path: the median extra time a request takes when its
-//!   (fresh) tool output is compressed, against the same bytes sent where nothing is compressed,
-//!   in MB of tool output per second;
-//! - the CPU cost of compression in total, including the originals' full token counts that
-//!   headroom makes off the request path: headroom's CPU time (all threads, from /proc) over a run
-//!   of compressed requests minus a run of the same bytes uncompressed, in MB per CPU second;
+//!   compression throughput on the request path, in MB of tool output per second, two ways: the
+//!   CPU time headroom's proxy thread spends on a request whose (fresh) tool output is compressed
+//!   beyond the same bytes sent where nothing is compressed (from /proc schedstat, in
+//!   nanoseconds), and the extra time the agent waits for the answer; medians over the rounds,
+//!   with a mock that takes 20 ms to answer, so every request meets a proxy gone idle and cold,
+//!   as between the turns of a real session;
+//! - the CPU cost of compression in total, including the originals' writes and full token counts
+//!   that headroom makes off the request path: headroom's CPU time (all threads, from /proc) over
+//!   a run of compressed requests minus a run of the same bytes uncompressed, in MB per CPU second;
 //! - added latency for an 85 KB Claude-Code-sized request with a fresh 30 KB tool output:
 //!   through headroom minus straight to the upstream, p50 and p99, with a mock that takes 20 ms
 //!   to answer (as a model does, only faster); beside it the same bytes with nothing to compress
@@ -120,8 +123,8 @@ async fn agent() {
     let (files, facts) = corpus();
     let throughput = request_path_throughput(&client, &proxied, &files).await;
     let mut lines = vec![format!(
-        "{:<22} {:>9} {:>10} {:>7} {:>9}  facts",
-        "corpus file", "tokens", "forwarded", "saved", "MB/s"
+        "{:<22} {:>9} {:>10} {:>7} {:>8} {:>9}  facts",
+        "corpus file", "tokens", "forwarded", "saved", "CPU MB/s", "wait MB/s"
     )];
     let (mut total_before, mut total_after, mut large_before, mut large_after) = (0, 0, 0, 0);
     for (name, text) in &files {
@@ -135,9 +138,10 @@ async fn agent() {
             .iter()
             .all(|fact| forwarded.contains(fact.as_str()));
         lines.push(format!(
-            "{name:<22} {before:>9} {after:>10} {:>6.1}% {:>9.0}  {}",
+            "{name:<22} {before:>9} {after:>10} {:>6.1}% {:>8.0} {:>9.0}  {}",
             100.0 * (before - after) as f64 / before as f64,
-            throughput[name],
+            throughput[name].0,
+            throughput[name].1,
             if kept { "all kept" } else { "LOST" }
         ));
         total_before += before;
@@ -149,14 +153,16 @@ async fn agent() {
     }
     let total_bytes: usize = files.iter().map(|(_, text)| text.len()).sum();
     lines.push(format!(
-        "{:<22} {total_before:>9} {total_after:>10} {:>6.1}% {:>9.0}  (outputs over 4 KB: {:.1}% fewer tokens)",
+        "{:<22} {total_before:>9} {total_after:>10} {:>6.1}% {:>8.0} {:>9.0}  (outputs over 4 KB: {:.1}% fewer tokens)",
         "total",
         100.0 * (total_before - total_after) as f64 / total_before as f64,
-        throughput["total"],
+        throughput["total"].0,
+        throughput["total"].1,
         100.0 * (large_before - large_after) as f64 / large_before as f64
     ));
     lines.push(format!(
-        "MB/s: request-path throughput, {:.1} MB of tool output over {ROUNDS} rounds (median extra time per file)",
+        "MB/s: request-path throughput, {:.1} MB of tool output over {ROUNDS} rounds, mock answering in {MODEL_MS} ms: \
+         CPU = median extra CPU time of headroom's proxy thread, wait = median extra time until the answer",
         total_bytes as f64 * ROUNDS as f64 / 1e6
     ));
 
@@ -165,20 +171,15 @@ async fn agent() {
     let compressed = headroom_cpu_during(send_rounds(&client, &proxied, &files, true)).await;
     let outputs = files.len() * CPU_ROUNDS;
     let megabytes = total_bytes as f64 * CPU_ROUNDS as f64 / 1e6;
-    for (what, plain, compressed) in [
-        ("request path (proxy thread)", plain.0, compressed.0),
-        ("in all (writes and full counts too)", plain.1, compressed.1),
-    ] {
-        let extra = compressed - plain;
-        lines.push(format!(
-            "CPU cost of compression, {what}: {:.0} MB/s per CPU second, {:.3} ms per output \
-             ({:.0} ms CPU uncompressed vs {:.0} ms compressed, {outputs} requests)",
-            megabytes / extra,
-            extra * 1000.0 / outputs as f64,
-            plain * 1000.0,
-            compressed * 1000.0,
-        ));
-    }
+    let extra = compressed - plain;
+    lines.push(format!(
+        "CPU cost of compression in all threads (the proxy's, and the background writes and full counts): {:.0} MB/s per CPU second, \
+         {:.3} ms per output ({:.0} ms CPU uncompressed vs {:.0} ms compressed, {outputs} requests)",
+        megabytes / extra,
+        extra * 1000.0 / outputs as f64,
+        plain * 1000.0,
+        compressed * 1000.0,
+    ));
 
     // Added latency for an 85 KB request whose newest tool output (30 KB, fresh) gets compressed.
     // The mock answers after 20 ms, as a (very fast) model would: headroom writes and counts the
@@ -226,39 +227,64 @@ async fn agent() {
     std::fs::write(std::env::var("BENCH_OUT").unwrap(), lines.join("\n")).unwrap();
 }
 
-/// Per corpus file (and "total"): MB of tool output per second of extra request time when it is
-/// compressed. The same bytes go once as a fresh tool output (compressed), once in the system
-/// prompt (not walked into), interleaved; unique text each round defeats the session's replay map.
+/// Request-path throughput per corpus file (and "total"), as MB of tool output per second of
+/// headroom's proxy-thread CPU time and of the agent's waiting time, from the medians of what a
+/// compressed request costs beyond the same bytes uncompressed. The same bytes go once as a
+/// fresh tool output (compressed), once in the system prompt (not walked into), one after the
+/// other; unique text each round defeats the session's replay map.
 async fn request_path_throughput(
     client: &reqwest::Client,
     proxied: &str,
     files: &[(String, String)],
-) -> BTreeMap<String, f64> {
-    let mut extra_ms: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+) -> BTreeMap<String, (f64, f64)> {
+    let proxy_thread = proxy_thread_schedstat();
+    let mut extra: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for round in 0..ROUNDS {
         for (name, text) in files {
             let text = fresh(text, round);
-            let compressed = request(2_000, &text, true);
-            let plain = request(2_000, &text, false);
-            let t = Instant::now();
-            send(client, proxied, plain).await;
-            let plain_ms = t.elapsed().as_secs_f64() * 1000.0;
-            let t = Instant::now();
-            send(client, proxied, compressed).await;
-            let extra = t.elapsed().as_secs_f64() * 1000.0 - plain_ms;
-            extra_ms.entry(name).or_default().push(extra);
+            let cost = |body: Vec<u8>| {
+                let proxy_thread = &proxy_thread;
+                async move {
+                    let (cpu, wall) = (cpu_nanos(proxy_thread), Instant::now());
+                    send_slow(client, proxied, body).await;
+                    let cpu_ms = (cpu_nanos(proxy_thread) - cpu) as f64 / 1e6;
+                    (cpu_ms, wall.elapsed().as_secs_f64() * 1000.0)
+                }
+            };
+            let plain = cost(request(2_000, &text, false)).await;
+            let compressed = cost(request(2_000, &text, true)).await;
+            let (cpu, wall) = extra.entry(name).or_default();
+            cpu.push(compressed.0 - plain.0);
+            wall.push(compressed.1 - plain.1);
         }
     }
     let mut throughput = BTreeMap::new();
-    let (mut bytes, mut median_sum) = (0, 0.0);
+    let (mut bytes, mut cpu_sum, mut wall_sum) = (0, 0.0, 0.0);
     for (name, text) in files {
-        let (median_ms, _) = common::percentiles(extra_ms.get_mut(name.as_str()).unwrap());
-        throughput.insert(name.clone(), text.len() as f64 / 1e6 / (median_ms / 1000.0));
+        let (cpu, wall) = extra.get_mut(name.as_str()).unwrap();
+        let (cpu_ms, wall_ms) = (common::percentiles(cpu).0, common::percentiles(wall).0);
+        let per_second = |ms: f64| text.len() as f64 / 1e6 / (ms / 1000.0);
+        throughput.insert(name.clone(), (per_second(cpu_ms), per_second(wall_ms)));
         bytes += text.len();
-        median_sum += median_ms;
+        cpu_sum += cpu_ms;
+        wall_sum += wall_ms;
     }
-    throughput.insert("total".into(), bytes as f64 / 1e6 / (median_sum / 1000.0));
+    let per_second = |ms: f64| bytes as f64 / 1e6 / (ms / 1000.0);
+    throughput.insert("total".into(), (per_second(cpu_sum), per_second(wall_sum)));
     throughput
+}
+
+/// The schedstat file of headroom's main thread, where the proxy runs (headroom is this agent's
+/// parent, and its main thread has its pid).
+fn proxy_thread_schedstat() -> String {
+    let pid = std::os::unix::process::parent_id();
+    format!("/proc/{pid}/task/{pid}/schedstat")
+}
+
+/// Nanoseconds a thread has run, from its schedstat file.
+fn cpu_nanos(schedstat: &str) -> u64 {
+    let stat = std::fs::read_to_string(schedstat).unwrap();
+    stat.split(' ').next().unwrap().parse().unwrap()
 }
 
 /// `text` made unique by `id`, so the session's replay map does not serve it, and still of its
@@ -291,21 +317,16 @@ async fn send_rounds(
     }
 }
 
-/// CPU seconds the headroom process (this agent's parent) spent while `work` ran: on its main
-/// thread, where the proxy runs, and in all. Waits for headroom to be idle before and after, so
-/// work still running off the request path counts where it belongs.
-async fn headroom_cpu_during(work: impl std::future::Future<Output = ()>) -> (f64, f64) {
-    let pid = std::os::unix::process::parent_id();
-    let main_thread = format!("/proc/{pid}/task/{pid}/stat");
-    let all = format!("/proc/{pid}/stat");
+/// CPU seconds the headroom process (this agent's parent) spent while `work` ran, all threads.
+/// Waits for headroom to be idle before and after, so work still running off the request path
+/// counts where it belongs.
+async fn headroom_cpu_during(work: impl std::future::Future<Output = ()>) -> f64 {
+    let all = format!("/proc/{}/stat", std::os::unix::process::parent_id());
     headroom_idle().await;
-    let before = (cpu_seconds(&main_thread), cpu_seconds(&all));
+    let before = cpu_seconds(&all);
     work.await;
     headroom_idle().await;
-    (
-        cpu_seconds(&main_thread) - before.0,
-        cpu_seconds(&all) - before.1,
-    )
+    cpu_seconds(&all) - before
 }
 
 /// Returns once headroom has used no CPU for 200 ms (writes and counts of earlier outputs done).

@@ -416,7 +416,8 @@ impl Compressor {
             .or_else(|| diff::compress(text, &original))
             .or_else(|| search::compress(text, &original))
             .or_else(|| log::compress(text, &original))?;
-        if kept.lossy && original.is_empty() {
+        // A result no shorter in bytes is not worth counting: markers do not make text denser.
+        if (kept.lossy && original.is_empty()) || kept.text.len() >= text.len() {
             return None;
         }
         let kept = Kept {
