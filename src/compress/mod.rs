@@ -108,7 +108,7 @@ fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
     let break_even = compressed_tokens
         .saturating_mul(100)
         .div_ceil(100 - MIN_SAVING_PERCENT);
-    break_even == 0 || tokens::exceeds(original, break_even - 1)
+    tokens::at_least(original, break_even)
 }
 
 /// A new output's original, until it is kept on disk (for a lossy result, where its marker

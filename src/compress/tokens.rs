@@ -31,6 +31,32 @@ pub fn exceeds(text: &str, limit: u64) -> bool {
     count_up_to(text, limit).is_break()
 }
 
+/// Whether `text` has at least `minimum` tokens. Every pre-tokenizer piece is at least one
+/// token, so pieces alone, found without a single lookup, often prove it; only when they fall
+/// short are the tokens counted. A lookup is cheap in a warm cache, but the proxy idles between
+/// requests and meets each new output with cold ones.
+pub fn at_least(text: &str, minimum: u64) -> bool {
+    let Some(short_of) = minimum.checked_sub(1) else {
+        return true;
+    };
+    let mut pieces = 0;
+    for (run, is_ascii) in runs(text) {
+        pieces += if is_ascii {
+            AsciiPieces { text: run, at: 0 }
+                .take((minimum - pieces) as usize)
+                .count()
+        } else {
+            UnicodePieces { text: run, at: 0 }
+                .take((minimum - pieces) as usize)
+                .count()
+        } as u64;
+        if pieces == minimum {
+            return true;
+        }
+    }
+    exceeds(text, short_of)
+}
+
 /// Builds the vocabulary table and compiles the patterns for text that is not ASCII now (a few
 /// milliseconds each), so the first new tool output does not wait for them.
 pub fn warm_up() {
@@ -518,6 +544,9 @@ mod tests {
             assert_eq!(count(&text), tokens);
             assert!(exceeds(&text, tokens - 1));
             assert!(!exceeds(&text, tokens));
+            for minimum in [0, 1, tokens / 3, tokens - 1, tokens, tokens + 1] {
+                assert_eq!(at_least(&text, minimum), tokens >= minimum, "{minimum}");
+            }
         }
     }
 
@@ -551,7 +580,11 @@ mod tests {
             lines in proptest::collection::vec("[ a-zA-Z0-9'/.\t\r\u{85}\u{a0}\u{2028}\u{e9}\u{2713}-]{0,40}", 0..300)
         ) {
             let text = lines.join("\n");
-            proptest::prop_assert_eq!(count(&text), reference_count(&text));
+            let tokens = reference_count(&text);
+            proptest::prop_assert_eq!(count(&text), tokens);
+            for minimum in [tokens / 2, tokens, tokens + 1] {
+                proptest::prop_assert_eq!(at_least(&text, minimum), tokens >= minimum);
+            }
             let runs: Vec<(&str, bool)> = runs(&text).collect();
             proptest::prop_assert_eq!(runs.iter().map(|(run, _)| *run).collect::<String>(), text.as_str());
             proptest::prop_assert!(runs.iter().all(|(run, is_ascii)| !is_ascii || run.is_ascii()));
