@@ -107,17 +107,19 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             ),
         };
         let printer = tokio::spawn(print_records(records_rx));
-        // Decode the price data, build the tokenizer's table and tidy old originals while the
-        // agent starts, not before it.
-        tokio::task::spawn_blocking(PriceBook::warm_up);
-        if compressor.is_some() {
-            tokio::task::spawn_blocking(crate::compress::tokens::warm_up);
-        }
-        if let Some(dir) = originals_dir() {
-            tokio::task::spawn_blocking(move || {
-                crate::compress::store::prune(&dir, SystemTime::now())
-            });
-        }
+        // Decode the price data, build the tokenizer's tables and tidy old originals while the
+        // agent starts, not before it; one after the other, so a core stays free for the start.
+        let compresses = compressor.is_some();
+        tokio::task::spawn_blocking(move || {
+            PriceBook::warm_up();
+            if compresses {
+                crate::compress::tokens::warm_up();
+            }
+            if let Some(dir) = originals_dir() {
+                // A failed prune leaves old originals for the next start to remove.
+                let _ = crate::compress::store::prune(&dir, SystemTime::now());
+            }
+        });
         let status = child::run(&launch, install).await;
         let refused_requests = proxy.refused_requests();
         proxy.shutdown().await;
