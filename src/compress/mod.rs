@@ -199,8 +199,8 @@ pub struct Removed {
 }
 
 /// The outputs compression replaced in one request. Their originals may still be on their way to
-/// disk and uncounted: `Compressor::finish` does both, `settled` reads the counts without
-/// waiting, `removed` waits for (or makes) them.
+/// disk and uncounted: `Compressor::finish` does both, `is_pending` says whether it has, and
+/// `removed` waits for (or makes) the counts.
 #[derive(Debug, Default, Clone)]
 pub struct Savings {
     /// Each compressed output, and whether it is from the newest turn.
@@ -215,9 +215,9 @@ impl Savings {
             .any(|(entry, _)| entry.original.counted().is_none())
     }
 
-    /// The tokens removed, if every count is made.
-    pub fn settled(&self) -> Option<Removed> {
-        (!self.is_pending()).then(|| self.removed())
+    /// Whether compression replaced nothing.
+    pub fn is_empty(&self) -> bool {
+        self.outputs.is_empty()
     }
 
     /// The tokens removed; waits for (or makes) pending counts.
@@ -601,7 +601,7 @@ mod tests {
         let Removed {
             newest_tokens: newest,
             earlier_tokens: earlier,
-        } = outcome.savings.settled().unwrap();
+        } = outcome.savings.removed();
         assert_eq!(
             newest,
             count_tokens(&build_log(0)) - count_tokens(&forwarded_output(&outcome.body, 2))
@@ -616,7 +616,8 @@ mod tests {
         assert!(again.savings.is_pending(), "the new turn's output");
         assert_eq!(compressor.finish_all(&keep).count, 0);
         assert_eq!(kept.lock().unwrap().len(), 2);
-        assert_eq!(again.savings.settled().unwrap().earlier_tokens, newest);
+        assert!(!again.savings.is_pending());
+        assert_eq!(again.savings.removed().earlier_tokens, newest);
     }
 
     #[test]
@@ -631,7 +632,8 @@ mod tests {
         let unkept = compressor.finish_all(&failed);
         assert_eq!(unkept.count, 1, "the original was still there to keep");
         assert_eq!(unkept.first_error.as_deref(), Some("disk full"));
-        assert_eq!(outcome.savings.settled(), Some(removed));
+        assert!(!outcome.savings.is_pending());
+        assert_eq!(outcome.savings.removed(), removed);
         assert_eq!(
             compressor.finish_all(&failed).count,
             1,

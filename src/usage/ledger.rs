@@ -1,7 +1,9 @@
 //! The session's record of finished requests, shared by every connection. Each request is recorded
 //! exactly once and priced on the way in (tiers depend on each request's own size); its saving is
-//! priced as soon as compression has counted it. The ledger never touches the network or a file,
-//! and never waits on a count while the proxy is serving.
+//! priced when the requests are read at the end, once compression has counted it. Nothing reads
+//! savings while the proxy serves, and pricing one costs a model lookup in the price data (a
+//! sizable share of a compressed request's cost on the proxy thread, measured with `cargo bench
+//! --bench compress`). The ledger never touches the network or a file.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -82,8 +84,7 @@ impl PricedRequest {
 #[derive(Debug, Default)]
 struct State {
     requests: Vec<PricedRequest>,
-    /// Requests (by index) whose saving is not priced yet: the exact count of a new tool output is
-    /// made on the proxy's background thread, and a quick response can finish before it.
+    /// Requests (by index) whose saving is not priced yet (see the top of this file).
     unsettled: Vec<(usize, Savings)>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
@@ -115,20 +116,9 @@ impl Ledger {
             .usage
             .as_ref()
             .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
-        let settled = record.savings.settled();
-        let removed = settled.unwrap_or_default();
-        let billed_usd = priced.as_ref().map(|priced| priced.usd);
-        let saved_usd = self.saved_usd(
-            record.provider,
-            &record.model,
-            record.usage,
-            billed_usd,
-            removed,
-        );
         // Pricing above happens outside the lock; only the bookkeeping below is inside.
         let mut state = self.lock();
-        self.settle(&mut state, false);
-        if settled.is_none() {
+        if !record.savings.is_empty() {
             let index = state.requests.len();
             state.unsettled.push((index, record.savings.clone()));
         }
@@ -142,8 +132,9 @@ impl Ledger {
                 (Some(_), priced) => priced.as_ref().map(|priced| priced.usd),
             },
             price_source: priced.map(|priced| state.intern(&priced.source)),
-            tokens_saved: removed.newest_tokens + removed.earlier_tokens,
-            saved_usd,
+            // Set by `requests` when it has savings.
+            tokens_saved: 0,
+            saved_usd: Some(0.0),
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
         state.unpriced_requests += u64::from(request.is_unpriced());
@@ -197,24 +188,14 @@ impl Ledger {
     /// still under way: call it once the proxy is done).
     pub fn requests(&self) -> Vec<PricedRequest> {
         let mut state = self.lock();
-        self.settle(&mut state, true);
-        state.requests.clone()
-    }
-
-    /// Prices the savings whose counts are made; with `wait`, all of them.
-    fn settle(&self, state: &mut State, wait: bool) {
         let State {
             requests,
             unsettled,
             ..
-        } = state;
-        unsettled.retain(|(index, savings)| {
-            let removed = match (savings.settled(), wait) {
-                (Some(removed), _) => removed,
-                (None, true) => savings.removed(),
-                (None, false) => return true,
-            };
-            let request = &mut requests[*index];
+        } = &mut *state;
+        for (index, savings) in unsettled.drain(..) {
+            let removed = savings.removed();
+            let request = &mut requests[index];
             request.tokens_saved = removed.newest_tokens + removed.earlier_tokens;
             request.saved_usd = self.saved_usd(
                 &request.provider,
@@ -223,8 +204,8 @@ impl Ledger {
                 request.cost_usd,
                 removed,
             );
-            false
-        });
+        }
+        state.requests.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
