@@ -39,6 +39,11 @@ pub fn at_least(text: &str, minimum: u64) -> bool {
     let Some(short_of) = minimum.checked_sub(1) else {
         return true;
     };
+    // A token of tool output is 2 to 4 bytes long: when `minimum` is most of what the text is
+    // likely to hold, its pieces would fall short, and counting tokens straight away is cheaper.
+    if minimum.saturating_mul(9) / 2 > text.len() as u64 {
+        return exceeds(text, short_of);
+    }
     let mut pieces = 0;
     for (run, is_ascii) in runs(text) {
         pieces += if is_ascii {
