@@ -1,5 +1,6 @@
 //! Compression benchmark, run on demand: `cargo bench --bench compress`. Prints numbers; asserts
-//! nothing. Everything goes through the real `headroom wrap` (release build) to a loopback mock:
+//! nothing. All but the last figure go through the real `headroom wrap` (release build) to a
+//! loopback mock:
 //!
 //! - per file of tests/corpus: the tool output's tokens as the agent sent it and as forwarded
 //!   (o200k tokenizer), the ratio, whether every fact in facts.json reached the upstream, and the
@@ -8,7 +9,8 @@
 //!   beyond the same bytes sent where nothing is compressed (from /proc schedstat, in
 //!   nanoseconds), and the extra time the agent waits for the answer; medians over the rounds,
 //!   with a mock that takes 20 ms to answer, so every request meets a proxy gone idle and cold,
-//!   as between the turns of a real session;
+//!   as between the turns of a real session; and the CPU time again with requests back to back
+//!   against an instant mock ("warm");
 //! - the CPU cost of compression in total, including the originals' writes and full token counts
 //!   that headroom makes off the request path: headroom's CPU time (all threads, from /proc) over
 //!   a run of compressed requests minus a run of the same bytes uncompressed, in MB per CPU second;
@@ -16,12 +18,48 @@
 //!   through headroom minus straight to the upstream, p50 and p99, with a mock that takes 20 ms
 //!   to answer (as a model does, only faster); beside it the same bytes with nothing to compress
 //!   (in the system prompt), which is the proxy's own share, and a small request, which is the
-//!   cost of the extra hop itself (on a VM, mostly waking idle CPUs).
+//!   cost of the extra hop itself (on a VM, mostly waking idle CPUs);
+//! - last, the compressor alone, in this process with warm caches: what it costs apart from the
+//!   proxy, the idle CPUs and the cold caches a real request meets.
 //!
 //! The "agent" is this executable re-run with BENCH_ROLE=agent; the mock keeps the last body it
 //! received and hands it back on `GET /last`, so the agent can see what was forwarded.
 
 mod common;
+
+// The compressor itself, compiled into this benchmark from headroom's own source, for its
+// throughput apart from the proxy (headroom is one binary, with no library to link). `proxy` and
+// `report` below stand in for the two things it uses from the rest of headroom.
+// Its unit tests come along with it, without their #[test] functions.
+#[allow(dead_code, unused_imports)]
+#[path = "../src/compress/mod.rs"]
+mod compress;
+#[allow(dead_code)]
+mod proxy {
+    pub mod route {
+        /// As `Family` in src/proxy/route.rs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Family {
+            Anthropic,
+            OpenAi,
+        }
+    }
+}
+#[allow(dead_code)]
+mod report {
+    pub fn write_via_rename(
+        path: &std::path::Path,
+        bytes: &[u8],
+        _sync: bool,
+    ) -> anyhow::Result<()> {
+        Ok(std::fs::write(path, bytes)?)
+    }
+    pub mod format {
+        pub fn count(value: u64) -> String {
+            value.to_string()
+        }
+    }
+}
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,6 +102,39 @@ fn main() {
         );
         println!("{}", std::fs::read_to_string(out).unwrap());
     });
+    println!("{}", in_process(&corpus().0));
+}
+
+/// The compressor's own throughput per corpus file: a request with the file as a fresh tool
+/// output (unique each round, so nothing is replayed) compressed in this process, caches warm,
+/// median of `IN_PROCESS_ROUNDS`. What the proxy adds around it is in the figures above.
+fn in_process(files: &[(String, String)]) -> String {
+    const IN_PROCESS_ROUNDS: usize = 200;
+    let originals = tempfile::tempdir().unwrap();
+    let compressor = compress::Compressor::new(Some(originals.path().to_owned()));
+    compress::tokens::warm_up();
+    let mut line = String::from("in process, the compressor alone (warm caches), MB/s:");
+    let (mut bytes, mut seconds) = (0, 0.0);
+    for (name, text) in files {
+        let mut times: Vec<f64> = (0..IN_PROCESS_ROUNDS)
+            .map(|round| {
+                let body = request(2_000, &fresh(text, 5_000 + round), true);
+                let start = Instant::now();
+                std::hint::black_box(compressor.compress(&body, proxy::route::Family::Anthropic));
+                start.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        let (median_ms, _) = common::percentiles(&mut times);
+        line.push_str(&format!(
+            " {} {:.0},",
+            name.split('.').next().unwrap(),
+            text.len() as f64 / 1e6 / (median_ms / 1000.0)
+        ));
+        bytes += text.len();
+        seconds += median_ms / 1000.0;
+    }
+    line.push_str(&format!(" total {:.0}", bytes as f64 / 1e6 / seconds));
+    line
 }
 
 /// Corpus files (name, text) and the facts of each.

@@ -212,8 +212,8 @@ pub fn canonical_model(model: &str) -> &str {
 }
 
 /// Decoding the bundled data allocates about 19 MB of which only about 9 MB stay in use; glibc
-/// keeps the freed rest mapped. Handing it back keeps headroom's resident memory under 20 MB for
-/// the whole session (measured with `cargo bench --bench proxy`).
+/// keeps the freed rest mapped. Handing it back saves about 10 MB of resident memory for the
+/// whole session (measured with `cargo bench --bench proxy`).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_decoding_garbage() {
     // SAFETY: malloc_trim only returns free heap pages to the OS; it takes no pointers.
