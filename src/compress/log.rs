@@ -42,6 +42,7 @@ pub struct Signals {
 }
 
 impl Signals {
+    /// Ready to search `text`.
     pub fn new(text: &str) -> Self {
         Signals {
             lowered: text.to_ascii_lowercase(),

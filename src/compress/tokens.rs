@@ -283,13 +283,13 @@ impl Vocabulary {
     }
 }
 
-/// `text` cut into runs of ASCII, which `AsciiPieces` splits, and runs holding other characters,
-/// which need `UnicodePieces` (true for ASCII). Runs end only where no pre-tokenizer piece can span
-/// the cut: after a newline, before a character that is neither whitespace nor `/`. Every pattern
-/// that can take a newline ends its piece at the last newline of a whitespace run, or continues
-/// only over `\r`, `\n` and `/` (see `AsciiPieces`), so the pieces of the whole are the pieces of
-/// the runs. A run with other characters ends at the first cut after its first one, so one such
-/// character sends little text down the slower path.
+/// `text` cut into runs, each with whether it is all ASCII: `AsciiPieces` splits those, and
+/// `UnicodePieces` the runs holding other characters. Runs end only where no pre-tokenizer piece
+/// can span the cut: after a newline, before a character that is neither whitespace nor `/`.
+/// Every pattern that can take a newline ends its piece at the last newline of a whitespace run,
+/// or continues only over `\r`, `\n` and `/` (see `AsciiPieces`), so the pieces of the whole are
+/// the pieces of the runs. A run with other characters ends at the first cut after its first one,
+/// so one such character sends little text down the slower path.
 fn runs(text: &str) -> impl Iterator<Item = (&str, bool)> {
     let bytes = text.as_bytes();
     let is_cut = move |at: usize| bytes[at - 1] == b'\n' && is_cut_before(bytes[at]);
