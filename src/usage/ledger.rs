@@ -85,7 +85,7 @@ impl PricedRequest {
 struct State {
     requests: Vec<PricedRequest>,
     /// Requests (by index) whose saving is not priced yet (see the top of this file).
-    unsettled: Vec<(usize, Savings)>,
+    unpriced_savings: Vec<(usize, Savings)>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
     known_cost_usd: f64,
@@ -120,7 +120,7 @@ impl Ledger {
         let mut state = self.lock();
         if !record.savings.is_empty() {
             let index = state.requests.len();
-            state.unsettled.push((index, record.savings.clone()));
+            state.unpriced_savings.push((index, record.savings.clone()));
         }
         let request = PricedRequest {
             provider: state.intern(record.provider),
@@ -190,10 +190,10 @@ impl Ledger {
         let mut state = self.lock();
         let State {
             requests,
-            unsettled,
+            unpriced_savings,
             ..
         } = &mut *state;
-        for (index, savings) in unsettled.drain(..) {
+        for (index, savings) in unpriced_savings.drain(..) {
             let removed = savings.removed();
             let request = &mut requests[index];
             request.tokens_saved = removed.newest_tokens + removed.earlier_tokens;
@@ -306,7 +306,11 @@ mod tests {
         pending.savings = Savings::uncounted(&original);
         assert!(pending.savings.is_pending());
         ledger.record(pending);
-        assert_eq!(ledger.lock().unsettled.len(), 1, "recording never counts");
+        assert_eq!(
+            ledger.lock().unpriced_savings.len(),
+            1,
+            "recording never counts"
+        );
         // The summary does, if nothing else did first.
         let tokens = crate::compress::count_tokens(&original);
         let requests = ledger.requests();
