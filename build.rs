@@ -1,5 +1,5 @@
 //! Writes the o200k vocabulary (each token's bytes, in rank order) to OUT_DIR for
-//! `compress/tokens.rs`. bpe-openai is only a build dependency: loaded at run time it costs some
+//! `tokens.rs`. bpe-openai is only a build dependency: loaded at run time it costs some
 //! 70 MB of memory and 30 MB of binary for search structures that counting does not need.
 
 use std::io::Write;

@@ -34,6 +34,12 @@ mod common;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/compress/mod.rs"]
 mod compress;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/tokens.rs"]
+mod tokens;
+#[allow(dead_code)]
+#[path = "../src/usage/compression.rs"]
+mod usage;
 #[allow(dead_code)]
 mod proxy {
     pub mod route {
@@ -53,11 +59,6 @@ mod report {
         _sync: bool,
     ) -> anyhow::Result<()> {
         Ok(std::fs::write(path, bytes)?)
-    }
-    pub mod format {
-        pub fn count(value: u64) -> String {
-            value.to_string()
-        }
     }
 }
 
@@ -112,7 +113,7 @@ fn in_process(files: &[(String, String)]) -> String {
     const IN_PROCESS_ROUNDS: usize = 200;
     let originals = tempfile::tempdir().unwrap();
     let compressor = compress::Compressor::new(Some(originals.path().to_owned()));
-    compress::tokens::warm_up();
+    tokens::warm_up();
     let mut line = String::from("in process, the compressor alone (warm caches), MB/s:");
     let (mut bytes, mut seconds) = (0, 0.0);
     for (name, text) in files {

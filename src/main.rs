@@ -10,6 +10,7 @@ mod error;
 mod pricing;
 mod proxy;
 mod report;
+mod tokens;
 mod usage;
 mod wrap;
 

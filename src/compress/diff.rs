@@ -1,13 +1,35 @@
-//! Pure: unified diffs (`git diff`, `git log -p`). Keeps every file and hunk header and every
-//! changed line (up to a bound per hunk), with one line of context around changes instead of three.
-//! Past the bound, a hunk keeps only its outline: changed lines that define something (functions,
-//! types, classes) or look like errors.
+//! Pure: unified diffs (`git diff`, `diff -u`). Keeps every line outside hunks (file headers, and
+//! in history the commit headers and messages), every hunk header and every changed line (up to a
+//! bound per hunk), with one line of context around changes instead of three. Past the bound, a
+//! hunk keeps only its outline: changed lines that define something (functions, types, classes) or
+//! look like errors. A dense diff, with little context to drop, is sent whole.
 
-use super::{Kept, marker};
+use super::Kind;
+use super::kept::{Kept, is_important, marker};
 
 const MIN_LINES: usize = 60;
 const CONTEXT: usize = 1;
-const MAX_CHANGED_PER_HUNK: usize = 80;
+const MAX_CHANGED_PER_HUNK: usize = 200;
+
+pub struct Diff;
+
+impl Kind for Diff {
+    fn name(&self) -> &'static str {
+        "diff"
+    }
+
+    fn claims(&self, text: &str, _lines: &[&str]) -> bool {
+        text.starts_with("diff --git")
+            || text.contains("\ndiff --git")
+            || ((text.starts_with("--- ") || text.contains("\n--- "))
+                && text.contains("\n+++ ")
+                && text.contains("\n@@ -"))
+    }
+
+    fn compress(&self, _text: &str, lines: &[&str], original: Option<&str>) -> Option<Kept> {
+        cut(lines, original?)
+    }
+}
 
 /// Words that start a definition in common languages.
 const DEFINITIONS: [&str; 12] = [
@@ -41,28 +63,20 @@ fn is_outline(code: &str) -> bool {
     .fold(code, |code, prefix| {
         code.strip_prefix(prefix).unwrap_or(code)
     });
-    DEFINITIONS.iter().any(|word| code.starts_with(word)) || super::log::is_important(code)
+    DEFINITIONS.iter().any(|word| code.starts_with(word)) || is_important(code)
 }
 
-/// Whether the text is a unified diff.
-pub fn looks_like(text: &str) -> bool {
-    text.starts_with("diff --git")
-        || text.contains("\ndiff --git")
-        || (text.contains("\n@@ -") && text.contains("\n+++ "))
-}
-
-/// The compressed diff, or `None` when there is little to drop.
-pub fn compress(text: &str, original: &str) -> Option<Kept> {
-    if !looks_like(text) {
-        return None;
-    }
-    let lines: Vec<&str> = text.split('\n').collect();
+/// Context cut from the hunks of `lines` (a diff, or history with patches), or `None` when there
+/// is little to drop.
+pub fn cut(lines: &[&str], original: &str) -> Option<Kept> {
     if lines.len() < MIN_LINES {
         return None;
     }
     let mut keep = vec![false; lines.len()];
     let mut in_hunk = false;
     let mut changed_in_hunk = 0;
+    // Changed lines past the bound, left out: the marker says so only when there are some.
+    let mut changes_cut = 0;
     for (i, line) in lines.iter().enumerate() {
         if line.starts_with("@@") {
             in_hunk = true;
@@ -81,6 +95,7 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
             changed_in_hunk += 1;
             if changed_in_hunk > MAX_CHANGED_PER_HUNK {
                 keep[i] = is_outline(&line[1..]);
+                changes_cut += usize::from(!keep[i]);
             } else {
                 let from = i.saturating_sub(CONTEXT);
                 let to = (i + CONTEXT).min(lines.len() - 1);
@@ -91,13 +106,17 @@ pub fn compress(text: &str, original: &str) -> Option<Kept> {
             }
         }
     }
-    Kept::from_lines(&lines, &keep, |omitted| {
-        marker(
-            omitted,
-            "diff lines",
-            &format!("headers and changes kept, context cut to {CONTEXT} line"),
-            original,
+    let note = if changes_cut == 0 {
+        format!(
+            "unchanged context only; every header and changed line kept, {CONTEXT} line of context"
         )
+    } else {
+        format!(
+            "unchanged context, and {changes_cut} changed lines past the first {MAX_CHANGED_PER_HUNK} of a hunk (definitions and error lines among them kept); every header kept"
+        )
+    };
+    Kept::from_lines(lines, &keep, |omitted| {
+        marker(omitted, "diff lines", &note, original)
     })
 }
 
@@ -119,7 +138,9 @@ mod tests {
                 text.push_str(&format!(" fn unchanged_{i}() {{}}\n"));
             }
         }
-        let kept = compress(&text, "/tmp/d.txt").unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert!(Diff.claims(&text, &lines));
+        let kept = Diff.compress(&text, &lines, Some("/tmp/d.txt")).unwrap();
         for fact in [
             "diff --git a/src/lib.rs",
             "+++ b/src/lib.rs",

@@ -1,155 +1,277 @@
-//! Pure: long plain-text output (build logs, test runs, command output). Keeps the first and last
-//! lines, and every line that looks like an error, failure or warning with the lines around it
-//! (stack traces follow their error line, so they fall in the context after it).
+//! Pure: logs and the output of test runners and builds. Claimed only on evidence: most lines start
+//! with a timestamp or a level, or are the lines test runners, compilers and build tools print.
+//! Cut to the first and last lines, every line with an error or warning word (and, in access logs,
+//! every 4xx/5xx request) with the lines around it and the whole stack trace under it. Repeats of
+//! one message that differ only in numbers are kept three times when there are very many.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, Input, Span, packed};
+use super::Kind;
+use super::kept::{Kept, Signals, marker};
 
-use super::{Kept, marker};
-
-/// Shorter outputs are left alone.
+/// Fewer lines than this are left alone.
 const MIN_LINES: usize = 60;
 const HEAD_LINES: usize = 15;
-const TAIL_LINES: usize = 25;
+const TAIL_LINES: usize = 30;
 const CONTEXT_BEFORE: usize = 2;
-const CONTEXT_AFTER: usize = 8;
-/// At most this many important lines are kept (with their context); the rest are counted.
-const MAX_IMPORTANT: usize = 60;
+const CONTEXT_AFTER: usize = 5;
+/// A stack trace under an important line is kept whole up to this many lines.
+const MAX_TRACE: usize = 120;
+/// Past this many important lines, messages that differ only in numbers are kept this often.
+const MANY_IMPORTANT: usize = 200;
+const REPEATS_KEPT: usize = 3;
 
-const SIGNALS: [&str; 14] = [
-    "error",
-    "warning",
-    "warn:",
-    "fail",
-    "panic",
-    "exception",
-    "traceback",
-    "fatal",
-    "assert",
-    "denied",
-    "not found",
-    "cannot",
-    "undefined",
-    "expected",
+pub struct Log;
+
+impl Kind for Log {
+    fn name(&self) -> &'static str {
+        "log"
+    }
+
+    fn claims(&self, _text: &str, lines: &[&str]) -> bool {
+        let mut shown = 0;
+        let mut evidence = 0;
+        for line in lines.iter().filter(|line| !line.trim().is_empty()) {
+            shown += 1;
+            evidence += usize::from(is_log_line(line) || is_tool_line(line));
+        }
+        shown >= MIN_LINES && evidence * 2 >= shown
+    }
+
+    fn compress(&self, text: &str, lines: &[&str], original: Option<&str>) -> Option<Kept> {
+        let original = original?;
+        if lines.len() < MIN_LINES {
+            return None;
+        }
+        let mut keep = vec![false; lines.len()];
+        keep[..HEAD_LINES].fill(true);
+        let tail = lines.len() - TAIL_LINES.min(lines.len());
+        keep[tail..].fill(true);
+        let mut important = Signals::new(text).lines(lines);
+        important.extend((0..lines.len()).filter(|&i| is_failed_request(lines[i])));
+        important.sort_unstable();
+        important.dedup();
+        let every_important = important.clone();
+        if important.len() > MANY_IMPORTANT {
+            drop_repeats(lines, &mut important);
+        }
+        for &i in &important {
+            let from = i.saturating_sub(CONTEXT_BEFORE);
+            let mut to = (i + CONTEXT_AFTER).min(lines.len() - 1);
+            while to + 1 < lines.len() && to < i + MAX_TRACE && is_trace(lines[to + 1]) {
+                to += 1;
+            }
+            keep[from..=to].fill(true);
+        }
+        // The marker's claim, checked against what is kept.
+        let repeats = every_important.iter().filter(|&&i| !keep[i]).count();
+        let note = if repeats == 0 {
+            "every line with an error or warning word kept".to_owned()
+        } else {
+            format!(
+                "every line with an error or warning word kept, except {repeats} repeats of messages kept {REPEATS_KEPT} times above (only numbers differ)"
+            )
+        };
+        Kept::from_lines(lines, &keep, |omitted| {
+            marker(omitted, "lines", &note, original)
+        })
+    }
+}
+
+/// Keeps the first few lines of each message: its text with each run of digits masked.
+fn drop_repeats(lines: &[&str], important: &mut Vec<usize>) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    important.retain(|&i| {
+        let mut template = String::with_capacity(lines[i].len());
+        for c in lines[i].chars() {
+            if !c.is_ascii_digit() {
+                template.push(c);
+            } else if !template.ends_with('#') {
+                template.push('#');
+            }
+        }
+        let count = seen.entry(template).or_default();
+        *count += 1;
+        *count <= REPEATS_KEPT
+    });
+}
+
+/// A line of a stack trace or of a message's continuation: indented, or a trace's own words.
+fn is_trace(line: &str) -> bool {
+    line.starts_with([' ', '\t'])
+        || line.starts_with("Caused by")
+        || line.starts_with("Traceback")
+        || line.starts_with("During handling")
+        || line.starts_with("The above exception")
+        || line.starts_with("...")
+        // The exception line that ends a Python traceback: `KeyError: 'sku'`.
+        || line
+            .split_once(": ")
+            .is_some_and(|(name, _)| !name.contains(' ') && (name.ends_with("Error") || name.ends_with("Exception")))
+}
+
+/// An access-log line of a request that failed: `"GET /x HTTP/1.1" 502 ...`.
+fn is_failed_request(line: &str) -> bool {
+    line.find("HTTP/").is_some_and(|at| {
+        let rest = &line[at..];
+        rest.find("\" ").is_some_and(|quote| {
+            let status = &rest.as_bytes()[quote + 2..];
+            status.len() >= 3
+                && matches!(status[0], b'4' | b'5')
+                && status[1..3].iter().all(u8::is_ascii_digit)
+        })
+    })
+}
+
+/// Levels loggers print.
+const LEVELS: [&str; 12] = [
+    "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "SEVERE", "CRITICAL", "FATAL",
+    "FINE", "CONFIG",
 ];
 
-/// Where the signals are in a text, in any case: the text is lowered once (ASCII only, so offsets
-/// stay the same) and searched with a vectorized multi-pattern search, more than ten times faster
-/// on this machine than a case-insensitive automaton over the text itself.
-pub struct Signals {
-    lowered: String,
-}
-
-impl Signals {
-    /// Ready to search `text`.
-    pub fn new(text: &str) -> Self {
-        Signals {
-            lowered: text.to_ascii_lowercase(),
-        }
-    }
-
-    /// Where the first signal in `range` starts, if there is one.
-    pub fn find(&self, range: std::ops::Range<usize>) -> Option<usize> {
-        static VECTORIZED: LazyLock<Option<packed::Searcher>> =
-            LazyLock::new(|| packed::Searcher::new(SIGNALS));
-        static AUTOMATON: LazyLock<AhoCorasick> =
-            LazyLock::new(|| AhoCorasick::new(SIGNALS).expect("the signals are plain words"));
-        let found = match &*VECTORIZED {
-            Some(searcher) => searcher.find_in(&self.lowered, Span::from(range)),
-            // Without the CPU features the vectorized search needs.
-            None => AUTOMATON.find(Input::new(&self.lowered).range(range)),
-        };
-        found.map(|found| found.start())
-    }
-
-    /// The indexes of the lines (of the text split at `\n`) that hold a signal. No signal holds a
-    /// newline, so one search over the text finds them, skipping the rest of each line found.
-    fn lines(&self, lines: &[&str]) -> Vec<usize> {
-        let mut starts = Vec::with_capacity(lines.len());
-        let mut at = 0;
-        for line in lines {
-            starts.push(at);
-            at += line.len() + 1;
-        }
-        let mut important = Vec::new();
-        let mut from = 0;
-        while from < self.lowered.len()
-            && let Some(found) = self.find(from..self.lowered.len())
-        {
-            let line = starts.partition_point(|&start| start <= found) - 1;
-            important.push(line);
-            from = starts.get(line + 1).copied().unwrap_or(self.lowered.len());
-        }
-        important
-    }
-}
-
-/// Whether a line is worth keeping on its own. For one short line, an automaton that ignores
-/// case beats lowering a copy first.
-pub fn is_important(line: &str) -> bool {
-    static ANY_CASE: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(SIGNALS)
-            .expect("the signals are plain words")
+/// Whether a line starts like a log line: a timestamp (ISO, syslog, time of day, bracketed), a
+/// level, a glog prefix (`E1130 14:32:11.123`), an access-log line, or a JSON log object.
+pub fn is_log_line(line: &str) -> bool {
+    let trimmed = line.trim_start_matches(['[', '<', ' ']);
+    let bytes = trimmed.as_bytes();
+    let digits = |from: usize, count: usize| {
+        bytes.len() >= from + count && bytes[from..from + count].iter().all(u8::is_ascii_digit)
+    };
+    // 2026-11-20, 2026/11/20
+    let date = digits(0, 4) && matches!(bytes.get(4), Some(b'-' | b'/')) && digits(5, 2);
+    // 13:45:01
+    let time = digits(0, 2) && bytes.get(2) == Some(&b':') && digits(3, 2);
+    // Nov 30 14:32:11
+    let syslog = bytes.len() > 15
+        && bytes[..3].iter().all(u8::is_ascii_alphabetic)
+        && bytes[3] == b' '
+        && (digits(4, 2) || (bytes[4] == b' ' && digits(5, 1)))
+        && bytes[6] == b' '
+        && digits(7, 2)
+        && bytes[9] == b':';
+    // I1130 14:32:11.123456
+    let glog = matches!(bytes.first(), Some(b'I' | b'W' | b'E' | b'F'))
+        && digits(1, 4)
+        && bytes.get(5) == Some(&b' ');
+    // <priority>Nov 30 ..., 1700000000.123 (epoch seconds)
+    let epoch = digits(0, 10) && matches!(bytes.get(10), Some(b'.' | b' '));
+    let level = LEVELS.iter().any(|level| {
+        trimmed.starts_with(level)
+            && !trimmed
+                .as_bytes()
+                .get(level.len())
+                .is_some_and(u8::is_ascii_alphanumeric)
     });
-    ANY_CASE.is_match(line)
+    let access = line.contains(" - - [") || line.contains("] \"GET ") || line.contains("] \"POST ");
+    let json = line.starts_with("{\"")
+        && (line.contains("\"level\":")
+            || line.contains("\"severity\":")
+            || line.contains("\"lvl\":"));
+    date || time || syslog || glog || epoch || level || access || json
 }
 
-/// The compressed text, or `None` when the output is short or nothing much could go.
-pub fn compress(text: &str, original: &str) -> Option<Kept> {
-    let lines: Vec<&str> = text.split('\n').collect();
-    if lines.len() < MIN_LINES {
-        return None;
-    }
-    let mut keep = vec![false; lines.len()];
-    keep.iter_mut().take(HEAD_LINES).for_each(|k| *k = true);
-    keep.iter_mut()
-        .rev()
-        .take(TAIL_LINES)
-        .for_each(|k| *k = true);
-    let important = Signals::new(text).lines(&lines);
-    for &i in important.iter().take(MAX_IMPORTANT) {
-        let from = i.saturating_sub(CONTEXT_BEFORE);
-        let to = (i + CONTEXT_AFTER).min(lines.len() - 1);
-        keep[from..=to].iter_mut().for_each(|k| *k = true);
-    }
-    let unkept_important = important.len().saturating_sub(MAX_IMPORTANT);
-    Kept::from_lines(&lines, &keep, |omitted| {
-        let note = if unkept_important > 0 {
-            format!(
-                "first {MAX_IMPORTANT} error/warning lines kept, {unkept_important} more in the full output"
-            )
-        } else {
-            "all error and warning lines kept".to_owned()
-        };
-        marker(omitted, "lines", &note, original)
-    })
+/// Whether a line is one test runners, compilers or build tools print.
+fn is_tool_line(line: &str) -> bool {
+    const STARTS: [&str; 30] = [
+        "   Compiling ",
+        "    Finished ",
+        "    Checking ",
+        "     Running ",
+        "   Doc-tests ",
+        "  Downloaded ",
+        "running ",
+        "test ",
+        "test result:",
+        "error[",
+        "error:",
+        "warning:",
+        "note:",
+        "help:",
+        "=== RUN",
+        "--- FAIL",
+        "--- PASS",
+        "ok ",
+        "not ok ",
+        "# ",
+        "npm ",
+        "> Task ",
+        "make",
+        "Ran ",
+        "FAIL",
+        "PASS",
+        "ERROR:",
+        "FAIL:",
+        "collected ",
+        "[INFO]",
+    ];
+    const CONTAINS: [&str; 9] = [
+        " ... ok",
+        " ... FAILED",
+        " ... ERROR",
+        " PASSED",
+        " FAILED",
+        ": error:",
+        ": warning:",
+        ": note:",
+        " ... skipped",
+    ];
+    let trimmed = line.trim_start();
+    // Compiler snippets: `  --> src/main.rs:3:5`, `12 |     let x`, `   |     ^^^`.
+    let gutter = trimmed.starts_with("--> ")
+        || trimmed.starts_with("| ")
+        || trimmed == "|"
+        || trimmed.split_once(" |").is_some_and(|(number, _)| {
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+        });
+    gutter
+        || STARTS.iter().any(|start| line.starts_with(start))
+        || CONTAINS.iter().any(|part| line.contains(part))
+        || trimmed.starts_with('✓')
+        || trimmed.starts_with('✔')
+        || trimmed.starts_with('✗')
+        || trimmed.starts_with('✖')
+        || trimmed.starts_with("at ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn lines(text: &str) -> Vec<&str> {
+        text.split('\n').collect()
+    }
+
     #[test]
     fn keeps_head_tail_and_every_error_with_its_trace() {
-        let mut lines: Vec<String> = (0..500)
-            .map(|i| format!("   Compiling crate{i} v0.1.{i}"))
+        let mut lines_: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    "2026-11-20T10:00:{:02}.332Z INFO http: GET /items/{i} 200",
+                    i % 60
+                )
+            })
             .collect();
-        lines[200] = "error[E0308]: mismatched types in src/lib.rs:42".into();
-        lines[201] = "  --> src/lib.rs:42:5".into();
-        lines[350] = "thread 'main' panicked at src/main.rs:7:9:".into();
-        lines[351] = "   0: std::panicking::begin_panic".into();
-        let text = lines.join("\n");
-        let kept = compress(&text, "/tmp/full.txt").unwrap();
+        lines_[200] =
+            "2026-11-20T10:03:20.001Z ERROR db: connection refused to 10.0.0.5:5432".into();
+        lines_[300] = "2026-11-20T10:05:00.001Z ERROR worker: job 77 failed".into();
+        lines_[301] = "java.lang.IllegalStateException: queue closed".into();
+        for (k, frame) in (302..340).enumerate() {
+            lines_[frame] = format!("\tat com.example.Worker.step{k}(Worker.java:{k})");
+        }
+        lines_[340] = "Caused by: java.io.IOException: broken pipe".into();
+        lines_[341] = "\tat java.base/sun.nio.ch.IOUtil.write(IOUtil.java:62)".into();
+        let text = lines_.join("\n");
+        assert!(Log.claims(&text, &lines(&text)));
+        let kept = Log
+            .compress(&text, &lines(&text), Some("/tmp/full.txt"))
+            .unwrap();
         for fact in [
-            "Compiling crate0 ",
-            "Compiling crate499 ",
-            "error[E0308]: mismatched types in src/lib.rs:42",
-            "--> src/lib.rs:42:5",
-            "panicked at src/main.rs:7:9",
-            "begin_panic",
+            "GET /items/0 200",
+            "GET /items/499 200",
+            "connection refused to 10.0.0.5:5432",
+            "Worker.step37(Worker.java:37)",
+            "Caused by: java.io.IOException: broken pipe",
+            "IOUtil.java:62",
         ] {
             assert!(kept.text.contains(fact), "{fact} lost");
         }
@@ -159,44 +281,85 @@ mod tests {
     }
 
     #[test]
-    fn important_lines_are_the_lines_with_a_signal() {
-        let text = "ok\nError: x\n\nwarning and error\nfine\nlast FAIL";
-        let lines: Vec<&str> = text.split('\n').collect();
-        let expected: Vec<usize> = (0..lines.len())
-            .filter(|&i| is_important(lines[i]))
+    fn access_logs_keep_failed_requests() {
+        let mut lines_: Vec<String> = (0..300)
+            .map(|i| format!("10.0.0.{} - - [30/Nov/2026:14:32:{:02} +0000] \"GET /api/v1/items/{i} HTTP/1.1\" 200 512 \"-\" \"curl/8.0\"", i % 250, i % 60))
             .collect();
-        assert_eq!(Signals::new(text).lines(&lines), expected);
-        assert_eq!(expected, [1, 3, 5]);
+        lines_[150] = "10.0.0.9 - - [30/Nov/2026:14:35:00 +0000] \"POST /api/v1/orders HTTP/1.1\" 502 0 \"-\" \"app/2.1\"".into();
+        let text = lines_.join("\n");
+        assert!(Log.claims(&text, &lines(&text)));
+        let kept = Log.compress(&text, &lines(&text), Some("/o.txt")).unwrap();
+        assert!(kept.text.contains("\"POST /api/v1/orders HTTP/1.1\" 502"));
     }
 
-    proptest::proptest! {
-        #[test]
-        fn a_line_is_important_when_it_holds_a_signal_in_any_case(
-            line in "[a-zA-Z :]{0,12}(Error|WARN:|fAiL|not found|Expected|x)[a-z :]{0,12}"
-        ) {
-            let lowered = line.to_ascii_lowercase();
-            let naive = SIGNALS.iter().any(|signal| lowered.contains(signal));
-            proptest::prop_assert_eq!(is_important(&line), naive);
+    #[test]
+    fn timestamps_and_levels_in_every_common_format_are_log_lines() {
+        for line in [
+            "2026-11-20T10:00:00.332Z INFO http: GET /",
+            "2026-11-20 10:00:00,123 - app.db - WARNING - slow",
+            "13:45:01.123 [main] INFO  c.e.Foo - started",
+            "Nov 30 14:32:11 host sshd[1234]: Accepted publickey",
+            "Nov  3 04:02:11 host CRON[99]: (root) CMD (run-parts)",
+            "[2026-11-20 10:00:00] local.ERROR: boom",
+            "I1130 14:32:11.123456    1234 server.go:42] serving",
+            "WARN  [pool-1] c.e.Cache - evicted",
+            "INFO:root:started",
+            "{\"ts\":\"2026-11-20T10:00:00Z\",\"level\":\"info\",\"msg\":\"ok\"}",
+            "127.0.0.1 - - [30/Nov/2026:14:32:11 +0000] \"GET / HTTP/1.1\" 200 5",
+        ] {
+            assert!(is_log_line(line), "{line}");
+        }
+        for line in [
+            "name: api-server",
+            "  replicas: 3",
+            "fn main() {",
+            "| id | name |",
+            "drwxr-xr-x  2 root root 4096 Nov 30 14:32 bin",
+            "src/main.rs:12:    let x = 1;",
+            "Information about the project",
+            "DEBUGGING.md",
+        ] {
+            assert!(!is_log_line(line), "{line}");
         }
     }
 
     #[test]
-    fn short_output_is_left_alone_and_a_flood_of_errors_is_counted() {
-        assert!(compress(&"x\n".repeat(30), "").is_none());
-        let important = (0..90)
-            .map(|i| format!("error {i}"))
+    fn configuration_documentation_and_code_are_not_logs() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n".repeat(30);
+        let markdown =
+            "# Title\n\nSome text about errors and warnings.\n\n- a list item\n".repeat(30);
+        let code =
+            "fn main() {\n    let error = run();\n    println!(\"{error}\");\n}\n".repeat(30);
+        let listing = "-rw-r--r-- 1 root root 4096 Nov 30 14:32 file.txt\n".repeat(80);
+        for text in [yaml, markdown, code, listing] {
+            assert!(!Log.claims(&text, &lines(&text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn short_output_is_left_alone_and_a_flood_of_one_message_keeps_a_few() {
+        let short = "2026-11-20T10:00:00Z INFO x\n".repeat(30);
+        assert!(Log.compress(&short, &lines(&short), Some("/o")).is_none());
+        let flood = (0..900)
+            .map(|i| {
+                format!(
+                    "2026-11-20T10:00:00Z WARN pool: slow query {i} took {}ms",
+                    i * 7
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n");
-        assert!(
-            compress(&important, "").is_none(),
-            "keeping nearly everything is not worth it"
-        );
-        let flood = (0..400)
-            .map(|i| format!("error {i}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let kept = compress(&flood, "/tmp/f.txt").unwrap();
-        assert!(kept.text.contains("error 0\n") && kept.text.contains("error 399"));
-        assert!(kept.text.contains("first 60 error/warning lines kept, 340 more in the full output; full output: /tmp/f.txt"), "{}", kept.text);
+        let kept = Log
+            .compress(&flood, &lines(&flood), Some("/tmp/f.txt"))
+            .unwrap();
+        assert!(kept.text.contains("slow query 0 took 0ms"));
+        assert!(kept.text.contains("slow query 899 took"));
+        let kept_lines = kept
+            .text
+            .lines()
+            .filter(|line| line.contains("WARN pool"))
+            .count();
+        let claim = format!("except {} repeats", 900 - kept_lines);
+        assert!(kept.text.contains(&claim), "{claim}: {}", kept.text);
     }
 }

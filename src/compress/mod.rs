@@ -1,99 +1,80 @@
-//! Compression of what the agent sends: finds tool outputs in a request (`walk`), picks one
-//! compressor per output by its content (`json`, `diff`, `search`, `log`), and splices the results
-//! into the original bytes. Everything else in the body stays byte for byte as the agent sent it.
+//! Compression of what the agent sends: finds tool outputs in a request (`walk`), decides how far
+//! each may be changed from the call it answers (`call`), picks the one kind that claims it on
+//! evidence (`KINDS`, in order), and splices the results into the original bytes. Everything else
+//! in the body stays byte for byte as the agent sent it. Text no kind claims, and every kind's
+//! output first, gets only lossless rewrites; cutting is for kinds with a clear notion of what
+//! matters (logs and test or build output, diffs and history, long JSON arrays, very long search
+//! results), and a cut output's original is kept on disk, named in its marker.
 //!
 //! Prompt-cache rules (the reason for most of this room): only outputs in the request's newest turn
 //! are compressed, since older ones are already in the provider's cache as they were sent. Once an
 //! output is compressed, every later request that repeats it gets exactly the same bytes (the
 //! sticky map below, per session), so the cached prefix stays identical from turn to turn. A result
-//! is used only when it is clearly smaller in tokens; a lossy result names the file where the
-//! original is kept, so the agent can read what was left out with its own tools.
+//! is used only when it is clearly smaller in tokens.
 
-pub mod diff;
-pub mod json;
-pub mod log;
-pub mod search;
-pub mod store;
-pub mod tokens;
-pub mod walk;
+mod call;
+mod diff;
+mod history;
+mod json;
+mod kept;
+mod listing;
+mod log;
+pub mod originals;
+mod repeats;
+mod search;
+mod table;
+mod walk;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
+use self::call::Leeway;
+use self::kept::Kept;
+use self::originals::{KeepOriginal, Original};
 use crate::proxy::route::Family;
+use crate::usage::{Compression, PromptDelta};
 
 /// Outputs shorter than this are never touched.
 const MIN_BYTES: usize = 2048;
 /// A result is used only when it has at least this share of the original's tokens fewer.
 const MIN_SAVING_PERCENT: u64 = 20;
 
-/// A compressor's result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kept {
-    pub text: String,
-    /// Whether anything was dropped (the original is then kept on disk).
-    pub lossy: bool,
+/// One kind of tool output: claims text on positive evidence, then rewrites it.
+trait Kind: Sync {
+    /// Its name in `--verbose` and the session summary.
+    fn name(&self) -> &'static str;
+    /// Whether `text` (split into `lines` at `\n`) is of this kind.
+    fn claims(&self, text: &str, lines: &[&str]) -> bool;
+    /// A shorter form: lossless where the kind can, lossy only when `original` (where the marker
+    /// says the full output is) is given.
+    fn compress(&self, text: &str, lines: &[&str], original: Option<&str>) -> Option<Kept>;
 }
 
-impl Kept {
-    /// The kept lines joined, with one marker (from `marker_for(omitted)`) per run of dropped
-    /// lines; `None` when too little would be dropped.
-    pub fn from_lines(
-        lines: &[&str],
-        keep: &[bool],
-        marker_for: impl Fn(usize) -> String,
-    ) -> Option<Kept> {
-        let kept = keep.iter().filter(|k| **k).count();
-        if kept * 10 > lines.len() * 7 {
-            return None;
-        }
-        let mut out = String::new();
-        let mut omitted = 0;
-        for (line, keep) in lines.iter().zip(keep) {
-            if *keep {
-                if omitted > 0 {
-                    out.push_str(&marker_for(omitted));
-                    out.push('\n');
-                    omitted = 0;
-                }
-                out.push_str(line);
-                out.push('\n');
-            } else {
-                omitted += 1;
-            }
-        }
-        if omitted > 0 {
-            out.push_str(&marker_for(omitted));
-            out.push('\n');
-        }
-        out.pop();
-        Some(Kept {
-            text: out,
-            lossy: true,
-        })
-    }
-}
+/// The kinds, most specific evidence first: the first that claims an output owns it, and no kind
+/// is a fallback for another's refusal. Tables come before logs, so timestamped records stay whole.
+static KINDS: [&dyn Kind; 7] = [
+    &json::Json,
+    &history::History,
+    &diff::Diff,
+    &search::Search,
+    &table::Table,
+    &log::Log,
+    &listing::Listing,
+];
 
-/// The one marker grammar of every compressor:
-/// `[... 1,204 lines omitted: all error and warning lines kept; full output: /path ...]`.
-pub fn marker(count: usize, unit: &str, note: &str, original: &str) -> String {
-    let count = crate::report::format::count(count as u64);
-    if original.is_empty() {
-        format!("[... {count} {unit} omitted: {note} ...]")
-    } else {
-        format!("[... {count} {unit} omitted: {note}; full output: {original} ...]")
-    }
-}
+/// The name under which outputs no kind claims, only folded where a line repeats, are counted.
+const REPEATS: &str = "repeats";
 
-/// Tokens in `text`, with OpenAI's o200k tokenizer (see `tokens`). For Claude and MiniMax models
-/// this is an approximation: their tokenizers are not public, and what counts here is the ratio
-/// before and after compression, which carries over.
+/// Tokens in `text`, with OpenAI's o200k tokenizer (see `crate::tokens`). For Claude and MiniMax
+/// models this is an approximation: their tokenizers are not public, and what counts here is the
+/// ratio before and after compression, which carries over.
 pub fn count_tokens(text: &str) -> u64 {
-    tokens::count(text)
+    crate::tokens::count(text)
 }
 
 /// Whether `compressed_tokens` is at least `MIN_SAVING_PERCENT` fewer than `original` has.
@@ -108,70 +89,7 @@ fn saves_enough(original: &str, compressed_tokens: u64) -> bool {
     let break_even = compressed_tokens
         .saturating_mul(100)
         .div_ceil(100 - MIN_SAVING_PERCENT);
-    tokens::at_least(original, break_even)
-}
-
-/// A new output's original, until it is kept on disk (for a lossy result, where its marker
-/// points) and counted. Both happen once, on the proxy's background thread after the request is
-/// forwarded (`Compressor::finish`). A count asked for sooner (`Savings::removed`) is made from
-/// the text, which stays until it is kept.
-#[derive(Debug)]
-struct Original {
-    text: Mutex<Option<String>>,
-    /// Where a lossy result's marker says the original is.
-    path: Option<PathBuf>,
-    /// Set only while `text` is locked, so no two threads count the same text.
-    tokens: OnceLock<u64>,
-    /// Why the text could not be kept, if it could not; set while `text` is locked.
-    unkept: OnceLock<String>,
-}
-
-impl Original {
-    fn new(text: String, path: Option<PathBuf>) -> Self {
-        Original {
-            text: Mutex::new(Some(text)),
-            path,
-            tokens: OnceLock::new(),
-            unkept: OnceLock::new(),
-        }
-    }
-
-    fn text(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.text
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
-    /// The token count, if made.
-    fn counted(&self) -> Option<u64> {
-        self.tokens.get().copied()
-    }
-
-    fn tokens(&self) -> u64 {
-        if let Some(tokens) = self.counted() {
-            return tokens;
-        }
-        let text = self.text();
-        *self
-            .tokens
-            .get_or_init(|| text.as_deref().map_or(0, count_tokens))
-    }
-
-    /// Keeps and counts the text, then lets it go; why it could not be kept, if so (also when an
-    /// earlier call did the work).
-    fn finish(&self, keep: KeepOriginal<'_>) -> Option<&str> {
-        let mut text = self.text();
-        if let Some(original) = text.take() {
-            self.tokens.get_or_init(|| count_tokens(&original));
-            if let Some(path) = &self.path
-                && let Err(error) = keep(path, &original)
-            {
-                self.unkept.get_or_init(|| format!("{error:#}"));
-            }
-        }
-        drop(text);
-        self.unkept.get().map(String::as_str)
-    }
+    crate::tokens::at_least(original, break_even)
 }
 
 /// One compressed output, as remembered for the session.
@@ -180,6 +98,8 @@ struct Entry {
     /// The compressed text as a JSON string, ready to splice in each time it is replayed.
     json: String,
     tokens: u64,
+    /// The kind that compressed it.
+    kind: &'static str,
     original: Original,
 }
 
@@ -189,48 +109,29 @@ impl Entry {
     }
 }
 
-/// Tokens compression removed from one request, by where they would have been in the prompt.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Removed {
-    /// From the newest turn: they would have been written to the cache (or sent as input).
-    pub newest_tokens: u64,
-    /// From earlier turns, replayed: they would have been read from the cache (or sent as input).
-    pub earlier_tokens: u64,
-}
-
-/// The outputs compression replaced in one request. Their originals may still be on their way to
-/// disk and uncounted: `Compressor::finish` does both, `is_pending` says whether it has, and
-/// `removed` waits for (or makes) the counts.
+/// The outputs compression replaced in one request, and the agent's reads of originals in it.
+/// Their texts may still be on their way to disk and uncounted: `Compressor::finish` does both,
+/// and `delta` waits for (or makes) the counts.
 #[derive(Debug, Default, Clone)]
 pub struct Savings {
     /// Each compressed output, and whether it is from the newest turn.
     outputs: Vec<(Arc<Entry>, bool)>,
+    /// Each read of an original, and whether it is from the newest turn.
+    retrievals: Vec<(Arc<Original>, bool)>,
 }
 
 impl Savings {
-    /// Whether some original is not counted yet.
+    /// Whether compression neither replaced nor saw a read of an original.
+    pub fn is_empty(&self) -> bool {
+        self.outputs.is_empty() && self.retrievals.is_empty()
+    }
+
+    /// Whether some text is not counted yet.
     pub fn is_pending(&self) -> bool {
         self.outputs
             .iter()
-            .any(|(entry, _)| entry.original.counted().is_none())
-    }
-
-    /// Whether compression replaced nothing.
-    pub fn is_empty(&self) -> bool {
-        self.outputs.is_empty()
-    }
-
-    /// The tokens removed; waits for (or makes) pending counts.
-    pub fn removed(&self) -> Removed {
-        let mut removed = Removed::default();
-        for (entry, is_newest) in &self.outputs {
-            if *is_newest {
-                removed.newest_tokens += entry.tokens_removed();
-            } else {
-                removed.earlier_tokens += entry.tokens_removed();
-            }
-        }
-        removed
+            .any(|(entry, _)| !entry.original.is_counted())
+            || self.retrievals.iter().any(|(read, _)| !read.is_counted())
     }
 
     /// One new output compressed to nothing, its original not counted yet; for tests of what
@@ -242,48 +143,89 @@ impl Savings {
                 Arc::new(Entry {
                     json: String::new(),
                     tokens: 0,
+                    kind: "log",
                     original: Original::new(original.to_owned(), None),
                 }),
                 true,
             )],
+            retrievals: Vec::new(),
         }
     }
 
     /// Savings already counted, for tests of what consumes them.
     #[cfg(test)]
-    pub fn counted(removed: Removed) -> Savings {
+    pub fn counted(delta: PromptDelta) -> Savings {
         let entry = |tokens: u64, is_newest: bool| {
-            let original = Original::new(String::new(), None);
-            original.tokens.get_or_init(|| tokens);
             (
                 Arc::new(Entry {
                     json: String::new(),
                     tokens: 0,
-                    original,
+                    kind: "log",
+                    original: Original::counted(tokens),
                 }),
                 is_newest,
             )
         };
         Savings {
             outputs: vec![
-                entry(removed.newest_tokens, true),
-                entry(removed.earlier_tokens, false),
+                entry(delta.removed_newest, true),
+                entry(delta.removed_earlier, false),
+            ],
+            retrievals: vec![
+                (Arc::new(Original::counted(delta.added_newest)), true),
+                (Arc::new(Original::counted(delta.added_earlier)), false),
             ],
         }
+    }
+}
+
+impl Compression for Savings {
+    fn delta(&self) -> PromptDelta {
+        let mut delta = PromptDelta::default();
+        for (entry, is_newest) in &self.outputs {
+            let removed = if *is_newest {
+                &mut delta.removed_newest
+            } else {
+                &mut delta.removed_earlier
+            };
+            *removed = removed.saturating_add(entry.tokens_removed());
+        }
+        for (read, is_newest) in &self.retrievals {
+            let added = if *is_newest {
+                &mut delta.added_newest
+            } else {
+                &mut delta.added_earlier
+            };
+            *added = added.saturating_add(read.tokens());
+        }
+        delta
+    }
+
+    fn retrievals(&self) -> u64 {
+        self.retrievals.iter().filter(|(_, newest)| *newest).count() as u64
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self
+            .outputs
+            .iter()
+            .filter(|(_, newest)| *newest)
+            .map(|(entry, _)| entry.kind)
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
     }
 }
 
 /// What compression did to one request.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// The body to forward.
-    pub body: Bytes,
-    /// The tokens it removed.
+    /// The body to forward, when it changed.
+    pub body: Option<Bytes>,
+    /// The tokens it removed (and the reads of originals it saw).
     pub savings: Savings,
 }
-
-/// Writes an original where its compressed form's marker points.
-pub type KeepOriginal<'a> = &'a dyn Fn(&std::path::Path, &str) -> anyhow::Result<()>;
 
 /// Originals that could not be kept: how many, and the first error.
 #[derive(Debug, Default)]
@@ -292,26 +234,42 @@ pub struct Unkept {
     pub first_error: Option<String>,
 }
 
+/// What one kind of compression did over a session.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindTotals {
+    /// New tool outputs it compressed (replays in later turns not counted again).
+    pub outputs: u64,
+    pub tokens_before: u64,
+    pub tokens_after: u64,
+    /// Whether any of them was cut (its original kept on disk) rather than rewritten losslessly.
+    pub lossy_outputs: u64,
+}
+
 /// The session's compressor, shared by all connections.
 #[derive(Debug)]
 pub struct Compressor {
     /// Hash of an original output → its compressed form, or `None` when it was not worth it.
     sticky: Mutex<HashMap<u64, Option<Arc<Entry>>>>,
+    /// Hash of a read of an original → its text, to be counted.
+    reads: Mutex<HashMap<u64, Arc<Original>>>,
     /// Where lossy results say the original is; `None` keeps no originals (lossless only).
     originals_dir: Option<PathBuf>,
 }
 
 impl Compressor {
-    /// A compressor keeping originals of lossy results in `originals_dir`, which must exist.
+    /// A compressor keeping originals of lossy results in `originals_dir`, which must exist;
+    /// without it, only lossless rewrites are made.
     pub fn new(originals_dir: Option<PathBuf>) -> Self {
         Compressor {
             sticky: Mutex::new(HashMap::new()),
+            reads: Mutex::new(HashMap::new()),
             originals_dir,
         }
     }
 
-    /// The body with its tool outputs compressed, or `None` when nothing changed. The new
-    /// outputs' originals are then waiting in the outcome's savings for `finish`.
+    /// What compression did to `body`, or `None` when it neither changed anything nor saw a read
+    /// of an original. The new outputs' originals are then waiting in the outcome's savings for
+    /// `finish`.
     ///
     /// Writing an original is left out of the request path, as its full count is: creating a
     /// file costs from a few hundredths to over half a millisecond, depending on the disk, and the
@@ -328,13 +286,22 @@ impl Compressor {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         for output in outputs {
+            let leeway = call::leeway(output.call.as_ref());
+            if output
+                .call
+                .as_ref()
+                .is_some_and(|call| call::reads_original(&call.input))
+            {
+                self.note_read(&output, &mut outcome.savings);
+            }
             // The escaped string is at least as long as the text: shorter ones are never worth it.
-            if output.json.len() < MIN_BYTES {
+            if leeway == Leeway::None || output.json.len() < MIN_BYTES {
                 continue;
             }
-            // Keyed by the string as sent: the agent writes the same output the same way each
-            // turn, and older outputs need not be unescaped to be recognized.
-            let key = hash(output.json);
+            // Keyed by the string as sent and by how far it may change: the agent writes the same
+            // output the same way each turn, and older outputs need not be unescaped to be
+            // recognized.
+            let key = hash((output.json, leeway));
             let entry = match sticky.get(&key) {
                 Some(entry) => entry.clone(),
                 // An output first seen in an older turn went to the provider uncompressed and is
@@ -344,7 +311,7 @@ impl Compressor {
                     let entry = output
                         .text()
                         .filter(|text| text.len() >= MIN_BYTES)
-                        .and_then(|text| self.compress_new(key, text));
+                        .and_then(|text| self.compress_new(key, text, leeway));
                     sticky.insert(key, entry.clone());
                     entry
                 }
@@ -354,79 +321,126 @@ impl Compressor {
             outcome.savings.outputs.push((entry, output.is_newest));
         }
         drop(sticky);
-        if replacements.is_empty() {
-            return None;
+        if !replacements.is_empty() {
+            outcome.body = Some(splice(body, &replacements));
         }
-        outcome.body = splice(body, &replacements);
-        Some(outcome)
+        (!outcome.savings.is_empty()).then_some(outcome)
     }
 
-    /// Keeps and counts the originals of `savings` still waiting (for the background thread).
+    /// Remembers a read of an original, so it is priced against the savings in this request and,
+    /// replayed, in every later one.
+    fn note_read(&self, output: &walk::ToolOutput<'_>, savings: &mut Savings) {
+        let key = hash(output.json);
+        let mut reads = self
+            .reads
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let read = match reads.get(&key) {
+            Some(read) => read.clone(),
+            None if !output.is_newest => return,
+            None => {
+                let read = Arc::new(Original::new(output.text().unwrap_or_default(), None));
+                reads.insert(key, read.clone());
+                read
+            }
+        };
+        savings.retrievals.push((read, output.is_newest));
+    }
+
+    /// Keeps and counts the texts of `savings` still waiting (for the background thread).
     pub fn finish(&self, savings: &Savings, keep: KeepOriginal<'_>) {
         for (entry, _) in &savings.outputs {
             entry.original.finish(keep);
+        }
+        for (read, _) in &savings.retrievals {
+            read.finish(keep);
         }
     }
 
     /// Keeps and counts every original still waiting, at the end of the session (a request
     /// whose `finish` never ran), and says which of the session's could not be kept.
     pub fn finish_all(&self, keep: KeepOriginal<'_>) -> Unkept {
-        let entries: Vec<Arc<Entry>> = self
-            .sticky
+        let mut unkept = Unkept::default();
+        for entry in self.entries() {
+            if let Some(error) = entry.original.finish(keep) {
+                unkept.count += 1;
+                unkept.first_error.get_or_insert_with(|| error.to_owned());
+            }
+        }
+        unkept
+    }
+
+    /// What each kind did this session, by kind name; call after `finish_all`.
+    pub fn kinds(&self) -> BTreeMap<String, KindTotals> {
+        let mut kinds: BTreeMap<String, KindTotals> = BTreeMap::new();
+        for entry in self.entries() {
+            let totals = kinds.entry(entry.kind.to_owned()).or_default();
+            totals.outputs += 1;
+            totals.tokens_before = totals.tokens_before.saturating_add(entry.original.tokens());
+            totals.tokens_after = totals.tokens_after.saturating_add(entry.tokens);
+            totals.lossy_outputs += u64::from(entry.original.has_path());
+        }
+        kinds
+    }
+
+    fn entries(&self) -> Vec<Arc<Entry>> {
+        self.sticky
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .values()
             .flatten()
             .cloned()
-            .collect();
-        let mut unkept = Unkept::default();
-        for error in entries
-            .iter()
-            .filter_map(|entry| entry.original.finish(keep))
-        {
-            unkept.count += 1;
-            unkept.first_error.get_or_insert_with(|| error.to_owned());
-        }
-        unkept
+            .collect()
     }
 
     /// The session's entry for a new output, if compressing it saves enough.
-    fn compress_new(&self, key: u64, text: String) -> Option<Arc<Entry>> {
+    fn compress_new(&self, key: u64, text: String, leeway: Leeway) -> Option<Arc<Entry>> {
         let path = self
             .originals_dir
             .as_ref()
+            .filter(|_| leeway == Leeway::Any)
             .map(|dir| dir.join(format!("{key:016x}.txt")));
-        let (kept, tokens) = self.compress_one(&text, path.as_ref())?;
+        let (kept, tokens, kind) = compress_one(&text, path.as_ref())?;
         // Only a lossy result names a file to keep.
         let path = path.filter(|_| kept.lossy);
         Some(Arc::new(Entry {
             json: serde_json::Value::from(kept.text).to_string(),
             tokens,
+            kind,
             original: Original::new(text, path),
         }))
     }
+}
 
-    /// The compressed form of one new output and its tokens, if it saves enough.
-    fn compress_one(&self, text: &str, original: Option<&PathBuf>) -> Option<(Kept, u64)> {
-        // Lossless results need no original on disk; lossy ones only where it can be kept.
-        let original = original
-            .map(|path| path.display().to_string())
-            .unwrap_or_default();
-        let kept = json::compress(text, &original)
-            .or_else(|| diff::compress(text, &original))
-            .or_else(|| search::compress(text, &original))
-            .or_else(|| log::compress(text, &original))?;
-        // A result no shorter in bytes is not worth counting: markers do not make text denser.
-        if (kept.lossy && original.is_empty()) || kept.text.len() >= text.len() {
-            return None;
-        }
-        let kept = Kept {
-            text: name_original_once(&kept.text, &original),
-            ..kept
-        };
-        let tokens = count_tokens(&kept.text);
-        saves_enough(text, tokens).then_some((kept, tokens))
+/// The compressed form of one new output, its tokens and the kind that made it, if it saves
+/// enough. Lossy results only where `original` names a file to keep the text in.
+fn compress_one(text: &str, original: Option<&PathBuf>) -> Option<(Kept, u64, &'static str)> {
+    // A compressed output compressed again changes nothing (the agent may paste one back).
+    if kept::is_compressed(text) {
+        return None;
     }
+    let original = original.map(|path| path.display().to_string());
+    let lines: Vec<&str> = text.split('\n').collect();
+    let claimed = KINDS
+        .iter()
+        .find(|kind| kind.claims(text, &lines))
+        .and_then(|kind| {
+            Some((
+                kind.compress(text, &lines, original.as_deref())?,
+                kind.name(),
+            ))
+        });
+    let (kept, kind) = claimed.or_else(|| Some((repeats::compress(&lines)?, REPEATS)))?;
+    // A result no shorter in bytes is not worth counting: markers do not make text denser.
+    if (kept.lossy && original.is_none()) || kept.text.len() >= text.len() {
+        return None;
+    }
+    let kept = Kept {
+        text: name_original_once(&kept.text, original.as_deref().unwrap_or_default()),
+        ..kept
+    };
+    let tokens = count_tokens(&kept.text);
+    saves_enough(text, tokens).then_some((kept, tokens, kind))
 }
 
 /// Keeps the path in the first marker only: later markers point at the same file, and repeating
@@ -435,7 +449,7 @@ fn name_original_once(text: &str, original: &str) -> String {
     if original.is_empty() {
         return text.to_owned();
     }
-    let named = format!("; full output: {original} ...]");
+    let named = format!("{}{original} ...]", kept::FULL_OUTPUT);
     match text.find(&named) {
         Some(first) => {
             let after = first + named.len();
@@ -449,9 +463,9 @@ fn name_original_once(text: &str, original: &str) -> String {
     }
 }
 
-fn hash(text: &str) -> u64 {
+fn hash(value: impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
-    text.hash(&mut hasher);
+    value.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -476,9 +490,11 @@ mod tests {
 
     fn build_log(seed: usize) -> String {
         let mut lines: Vec<String> = (0..400)
-            .map(|i| format!("[{seed}] step {i}: processing item {i} of 400 ... done"))
+            .map(|i| format!("2026-11-20T10:{:02}:{:02}.000Z INFO [{seed}] step {i}: processing item {i} of 400 ... done", i / 60, i % 60))
             .collect();
-        lines[123] = format!("[{seed}] ERROR: connection refused to db-{seed}.internal:5432");
+        lines[123] = format!(
+            "2026-11-20T10:02:03.000Z ERROR [{seed}] connection refused to db-{seed}.internal:5432"
+        );
         lines.join("\n")
     }
 
@@ -527,7 +543,7 @@ mod tests {
             .map(|body| {
                 compressor
                     .compress(body, Family::Anthropic)
-                    .map(|o| o.body.to_vec())
+                    .and_then(|o| o.body.map(|b| b.to_vec()))
                     .unwrap_or_else(|| body.clone())
             })
             .collect();
@@ -563,7 +579,7 @@ mod tests {
             .as_str()
             .unwrap();
         assert!(
-            text.contains("ERROR: connection refused to db-0.internal:5432"),
+            text.contains("connection refused to db-0.internal:5432"),
             "{text}"
         );
         assert!(text.contains("lines omitted"));
@@ -596,15 +612,17 @@ mod tests {
         assert!(!outcome.savings.is_pending());
         let (path, original) = kept.lock().unwrap()[0].clone();
         assert_eq!(original, build_log(0));
-        let forwarded = String::from_utf8(outcome.body.to_vec()).unwrap();
+        let body = outcome.body.clone().unwrap();
+        let forwarded = String::from_utf8(body.to_vec()).unwrap();
         assert!(forwarded.contains(&path.display().to_string()));
-        let Removed {
-            newest_tokens: newest,
-            earlier_tokens: earlier,
-        } = outcome.savings.removed();
+        let PromptDelta {
+            removed_newest: newest,
+            removed_earlier: earlier,
+            ..
+        } = outcome.savings.delta();
         assert_eq!(
             newest,
-            count_tokens(&build_log(0)) - count_tokens(&forwarded_output(&outcome.body, 2))
+            count_tokens(&build_log(0)) - count_tokens(&forwarded_output(&body, 2))
         );
         assert!(newest > 1000, "{newest}");
         assert_eq!(earlier, 0);
@@ -617,7 +635,7 @@ mod tests {
         assert_eq!(compressor.finish_all(&keep).count, 0);
         assert_eq!(kept.lock().unwrap().len(), 2);
         assert!(!again.savings.is_pending());
-        assert_eq!(again.savings.removed().earlier_tokens, newest);
+        assert_eq!(again.savings.delta().removed_earlier, newest);
     }
 
     #[test]
@@ -626,14 +644,14 @@ mod tests {
         let outcome = compressor
             .compress(&turns(1)[0], Family::Anthropic)
             .unwrap();
-        let removed = outcome.savings.removed();
-        assert!(removed.newest_tokens > 1000);
+        let removed = outcome.savings.delta();
+        assert!(removed.removed_newest > 1000);
         let failed = |_: &std::path::Path, _: &str| anyhow::bail!("disk full");
         let unkept = compressor.finish_all(&failed);
         assert_eq!(unkept.count, 1, "the original was still there to keep");
         assert_eq!(unkept.first_error.as_deref(), Some("disk full"));
         assert!(!outcome.savings.is_pending());
-        assert_eq!(outcome.savings.removed(), removed);
+        assert_eq!(outcome.savings.delta(), removed);
         assert_eq!(
             compressor.finish_all(&failed).count,
             1,
@@ -659,7 +677,7 @@ mod tests {
         compressor.finish(&outcome.savings, &|_, _| {
             panic!("lossless needs no original")
         });
-        let forwarded: Value = serde_json::from_slice(&outcome.body).unwrap();
+        let forwarded: Value = serde_json::from_slice(outcome.body.as_ref().unwrap()).unwrap();
         assert!(
             forwarded["messages"][0]["content"][0]["content"]
                 .as_str()
@@ -674,7 +692,7 @@ mod tests {
         // Turn 3 arrives first (e.g. a resumed session): its older outputs are cached upstream as sent.
         let body = &turns(3)[2];
         let outcome = compressor.compress(body, Family::Anthropic).unwrap();
-        let forwarded: Value = serde_json::from_slice(&outcome.body).unwrap();
+        let forwarded: Value = serde_json::from_slice(outcome.body.as_ref().unwrap()).unwrap();
         let original: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(forwarded["messages"][2], original["messages"][2]);
         assert_eq!(forwarded["messages"][4], original["messages"][4]);
@@ -690,12 +708,11 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(corpus.join("facts.json")).unwrap())
                 .unwrap();
         assert_eq!(facts.len(), 8);
-        let compressor = Compressor::new(None);
         let mut uncompressed = Vec::new();
         for (file, facts) in facts {
             let text = std::fs::read_to_string(corpus.join(&file)).unwrap();
             let original = PathBuf::from("/originals/x.txt");
-            let Some((kept, tokens)) = compressor.compress_one(&text, Some(&original)) else {
+            let Some((kept, tokens, _)) = compress_one(&text, Some(&original)) else {
                 uncompressed.push(file);
                 continue;
             };
@@ -718,8 +735,9 @@ mod tests {
             assert_eq!(tokens, count_tokens(&kept.text));
             assert!(tokens * 5 <= count_tokens(&text) * 4, "{file}: saves 20%");
         }
-        // A diff of dense changes (most lines are + or -) has little to drop: it goes whole.
-        assert_eq!(uncompressed, ["diff.txt"]);
+        // Diffs of dense changes (most lines are + or -) have little to drop: they go whole, as does
+        // a listing, where any entry may be the one the agent wants.
+        assert_eq!(uncompressed, ["diff.txt", "git_log.txt", "ls.txt"]);
     }
 
     #[test]
@@ -750,7 +768,7 @@ mod tests {
             let body = serde_json::to_vec(&json!({"messages": [{"role": role, "content": [{"type": "tool_result", "content": content}]}]})).unwrap();
             for family in [Family::Anthropic, Family::OpenAi] {
                 if let Some(outcome) = compressor.compress(&body, family) {
-                    proptest::prop_assert!(serde_json::from_slice::<Value>(&outcome.body).is_ok());
+                    proptest::prop_assert!(outcome.body.as_ref().is_none_or(|body| serde_json::from_slice::<Value>(body).is_ok()));
                 }
                 let _ = compressor.compress(text.as_bytes(), family);
             }

@@ -1,9 +1,11 @@
 //! Pure: finds the tool outputs in a request body and where their text sits in the bytes, without
 //! re-serializing anything. Anthropic `tool_result` blocks (string or text-block content), OpenAI
 //! Responses `function_call_output` items and Chat Completions `tool` messages. A body this room
-//! does not understand yields no candidates, and is then forwarded unchanged.
+//! does not understand yields no candidates, and is then forwarded unchanged. Each output comes
+//! with the call it answers (tool name and arguments), found by its id in the turn before.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -21,6 +23,8 @@ pub struct ToolOutput<'a> {
     pub json: &'a str,
     /// Whether it arrived in this request's newest turn (not yet in the provider's cache).
     pub is_newest: bool,
+    /// The call it answers, when the body holds it.
+    pub call: Option<Call<'a>>,
 }
 
 impl ToolOutput<'_> {
@@ -106,6 +110,28 @@ struct Message<'a> {
     role: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     content: Option<&'a RawValue>,
+    /// Chat Completions: the calls an assistant message makes.
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ChatCall<'a>>>,
+    /// Chat Completions: the call a `tool` message answers.
+    #[serde(borrow, default)]
+    tool_call_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ChatCall<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    function: Option<ChatFunction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ChatFunction<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +142,16 @@ struct Block<'a> {
     content: Option<&'a RawValue>,
     #[serde(borrow, default)]
     text: Option<&'a RawValue>,
+    /// `tool_use`: the call's id, tool and arguments.
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+    /// `tool_result`: the call it answers.
+    #[serde(borrow, default)]
+    tool_use_id: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -124,9 +160,30 @@ struct Item<'a> {
     kind: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     output: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    /// `function_call`: the arguments, a JSON text in a string.
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
+    /// `custom_tool_call`: the free-form input.
+    #[serde(borrow, default)]
+    input: Option<Cow<'a, str>>,
 }
 
-/// The tool outputs in `body`, in byte order.
+/// The call a tool output answers: which tool, with which arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call<'a> {
+    pub name: Cow<'a, str>,
+    /// The arguments as the agent wrote them (a JSON text for most tools).
+    pub input: Cow<'a, str>,
+}
+
+/// Calls by id.
+type Calls<'a> = HashMap<Cow<'a, str>, Call<'a>>;
+
+/// The tool outputs in `body`, in byte order, each with the call it answers when the body has it.
 pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput<'_>> {
     let Ok(parsed) = serde_json::from_slice::<Body<'_>>(body) else {
         return Vec::new();
@@ -134,7 +191,7 @@ pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput<'_>> {
     let mut found = Vec::new();
     match (family, parsed.messages, parsed.input) {
         (Family::Anthropic, Some(messages), _) => anthropic(body, &messages, &mut found),
-        (Family::OpenAi, Some(messages), _) => chat(body, &messages, &mut found),
+        (Family::OpenAi, Some(messages), _) => chat(body, messages, &mut found),
         (Family::OpenAi, None, Some(input)) => responses(body, input, &mut found),
         _ => {}
     }
@@ -143,24 +200,51 @@ pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput<'_>> {
 
 /// Claude's newest turn is the last message; its `tool_result` blocks are the new outputs.
 fn anthropic<'a>(body: &'a [u8], messages: &[Message<'a>], found: &mut Vec<ToolOutput<'a>>) {
-    for (index, message) in messages.iter().enumerate() {
+    let parsed: Vec<Vec<Block<'a>>> = messages
+        .iter()
+        .map(|message| blocks(message.content))
+        .collect();
+    let mut calls = Calls::new();
+    for (message, blocks) in messages.iter().zip(&parsed) {
+        if message.role.as_deref() != Some("assistant") {
+            continue;
+        }
+        for block in blocks {
+            if block.kind.as_deref() == Some("tool_use")
+                && let (Some(id), Some(name)) = (&block.id, &block.name)
+            {
+                let input = block
+                    .input
+                    .map_or(Cow::Borrowed("{}"), |raw| raw.get().into());
+                calls.insert(
+                    id.clone(),
+                    Call {
+                        name: name.clone(),
+                        input,
+                    },
+                );
+            }
+        }
+    }
+    for (index, (message, blocks)) in messages.iter().zip(&parsed).enumerate() {
         if message.role.as_deref() != Some("user") {
             continue;
         }
         let is_newest = index + 1 == messages.len();
-        for block in blocks(message.content) {
+        for block in blocks {
             if block.kind.as_deref() != Some("tool_result") {
                 continue;
             }
+            let call = block.tool_use_id.as_ref().and_then(|id| calls.get(id));
             if let Some(content) = block.content {
-                push_content(body, content, is_newest, found);
+                push_content(body, content, is_newest, call, found);
             }
         }
     }
 }
 
 /// Chat Completions: `tool` messages; the trailing run of them is the newest turn.
-fn chat<'a>(body: &'a [u8], messages: &[Message<'a>], found: &mut Vec<ToolOutput<'a>>) {
+fn chat<'a>(body: &'a [u8], messages: Vec<Message<'a>>, found: &mut Vec<ToolOutput<'a>>) {
     let is_tool = |message: &Message<'_>| message.role.as_deref() == Some("tool");
     let newest_from = messages.len()
         - messages
@@ -168,17 +252,36 @@ fn chat<'a>(body: &'a [u8], messages: &[Message<'a>], found: &mut Vec<ToolOutput
             .rev()
             .take_while(|message| is_tool(message))
             .count();
+    let mut calls = Calls::new();
+    for message in &messages {
+        for call in message.tool_calls.iter().flatten() {
+            if let (Some(id), Some(function)) = (&call.id, &call.function)
+                && let Some(name) = &function.name
+            {
+                let input = function.arguments.clone().unwrap_or(Cow::Borrowed("{}"));
+                calls.insert(
+                    id.clone(),
+                    Call {
+                        name: name.clone(),
+                        input,
+                    },
+                );
+            }
+        }
+    }
     for (index, message) in messages.iter().enumerate() {
         if !is_tool(message) {
             continue;
         }
+        let call = message.tool_call_id.as_ref().and_then(|id| calls.get(id));
         if let Some(content) = message.content {
-            push_content(body, content, index >= newest_from, found);
+            push_content(body, content, index >= newest_from, call, found);
         }
     }
 }
 
-/// Responses: `function_call_output` items; the trailing run of them is the newest turn.
+/// Responses: `function_call_output` (and `custom_tool_call_output`) items; the trailing run of
+/// them is the newest turn.
 fn responses<'a>(body: &'a [u8], input: &'a RawValue, found: &mut Vec<ToolOutput<'a>>) {
     let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(input.get()) else {
         return;
@@ -188,9 +291,34 @@ fn responses<'a>(body: &'a [u8], input: &'a RawValue, found: &mut Vec<ToolOutput
         .map(|raw| serde_json::from_str(raw.get()).ok())
         .collect();
     let is_output = |item: &Option<Item<'_>>| {
-        item.as_ref()
-            .is_some_and(|i| i.kind.as_deref() == Some("function_call_output"))
+        item.as_ref().is_some_and(|i| {
+            matches!(
+                i.kind.as_deref(),
+                Some("function_call_output" | "custom_tool_call_output")
+            )
+        })
     };
+    let mut calls = Calls::new();
+    for item in parsed.iter().flatten() {
+        if matches!(
+            item.kind.as_deref(),
+            Some("function_call" | "custom_tool_call")
+        ) && let (Some(id), Some(name)) = (&item.call_id, &item.name)
+        {
+            let input = item
+                .arguments
+                .clone()
+                .or_else(|| item.input.clone())
+                .unwrap_or(Cow::Borrowed("{}"));
+            calls.insert(
+                id.clone(),
+                Call {
+                    name: name.clone(),
+                    input,
+                },
+            );
+        }
+    }
     let newest_from = parsed.len()
         - parsed
             .iter()
@@ -201,12 +329,10 @@ fn responses<'a>(body: &'a [u8], input: &'a RawValue, found: &mut Vec<ToolOutput
         if !is_output(item) {
             continue;
         }
-        if let Some(output) = item
-            .as_ref()
-            .and_then(|item| item.output)
-            .filter(|raw| raw.get().starts_with('"'))
-        {
-            push(body, output, index >= newest_from, found);
+        let Some(item) = item else { continue };
+        let call = item.call_id.as_ref().and_then(|id| calls.get(id));
+        if let Some(output) = item.output.filter(|raw| raw.get().starts_with('"')) {
+            push(body, output, index >= newest_from, call, found);
         }
     }
 }
@@ -216,17 +342,18 @@ fn push_content<'a>(
     body: &'a [u8],
     content: &'a RawValue,
     is_newest: bool,
+    call: Option<&Call<'a>>,
     found: &mut Vec<ToolOutput<'a>>,
 ) {
     if content.get().starts_with('"') {
-        push(body, content, is_newest, found);
+        push(body, content, is_newest, call, found);
         return;
     }
     for part in blocks(Some(content)) {
         if part.kind.as_deref() == Some("text")
             && let Some(text) = part.text
         {
-            push(body, text, is_newest, found);
+            push(body, text, is_newest, call, found);
         }
     }
 }
@@ -238,7 +365,13 @@ fn blocks(content: Option<&RawValue>) -> Vec<Block<'_>> {
         .unwrap_or_default()
 }
 
-fn push<'a>(body: &'a [u8], raw: &'a RawValue, is_newest: bool, found: &mut Vec<ToolOutput<'a>>) {
+fn push<'a>(
+    body: &'a [u8],
+    raw: &'a RawValue,
+    is_newest: bool,
+    call: Option<&Call<'a>>,
+    found: &mut Vec<ToolOutput<'a>>,
+) {
     let json = raw.get();
     if !json.starts_with('"') {
         return;
@@ -253,6 +386,7 @@ fn push<'a>(body: &'a [u8], raw: &'a RawValue, is_newest: bool, found: &mut Vec<
             span,
             json,
             is_newest,
+            call: call.cloned(),
         });
     }
 }

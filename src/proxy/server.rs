@@ -25,8 +25,9 @@ use super::background::Background;
 use super::route::{self, Family, Provider, Upstreams};
 use super::stream::{self, Tap};
 use super::{ProxyBody, forward, reply};
-use crate::compress::{Compressor, Savings};
+use crate::compress::Compressor;
 use crate::env::{self, Secret};
+use crate::usage::Compression;
 use crate::usage::ledger::{Ledger, RequestRecord};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
@@ -240,7 +241,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
             status: status.as_u16(),
             usage: None,
             latency: started.elapsed(),
-            savings: Savings::default(),
+            compression: None,
         });
         reply::error(route.family, status, message)
     };
@@ -274,7 +275,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
         (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
         _ => body,
     };
-    let (body, savings) = compress(state, body, route.family).await;
+    let (body, compression) = compress(state, body, route.family).await;
     let headers = forward::upstream_headers(
         &parts.headers,
         &route,
@@ -291,7 +292,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
                 model: forwarded_model.clone(),
                 upstream: upstream_host.clone(),
                 started,
-                savings,
+                compression,
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {
@@ -311,9 +312,13 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
 /// thread would cost more than it saves; larger ones go to the blocking pool, so the one-thread
 /// runtime keeps relaying other streams meanwhile. Anything the compressor does not understand,
 /// or a failed task, leaves the body as it is.
-async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Savings) {
+async fn compress(
+    state: &State,
+    body: Bytes,
+    family: Family,
+) -> (Bytes, Option<Arc<dyn Compression>>) {
     let Some(compressor) = state.compressor.clone() else {
-        return (body, Savings::default());
+        return (body, None);
     };
     let outcome = if body.len() <= INLINE_COMPRESS_BYTES {
         Ok(compressor.compress(&body, family))
@@ -328,11 +333,14 @@ async fn compress(state: &State, body: Bytes, family: Family) -> (Bytes, Savings
                 let savings = outcome.savings.clone();
                 state
                     .background
-                    .run(move || compressor.finish(&savings, &crate::compress::store::keep));
+                    .run(move || compressor.finish(&savings, &crate::compress::originals::keep));
             }
-            (outcome.body, outcome.savings)
+            (
+                outcome.body.unwrap_or(body),
+                Some(Arc::new(outcome.savings)),
+            )
         }
-        _ => (body, Savings::default()),
+        _ => (body, None),
     }
 }
 

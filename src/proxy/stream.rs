@@ -17,7 +17,7 @@ use hyper::body::Frame;
 use super::forward::{connection_listed, is_hop_by_hop};
 use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
-use crate::compress::Savings;
+use crate::usage::Compression;
 use crate::usage::extract::UsageReader;
 use crate::usage::ledger::{Ledger, RequestRecord};
 use crate::usage::sse::EventReader;
@@ -35,8 +35,8 @@ pub struct Tap {
     pub model: Option<String>,
     pub upstream: String,
     pub started: Instant,
-    /// Tokens compression removed from the request.
-    pub savings: Savings,
+    /// What compression did to the request.
+    pub compression: Option<Arc<dyn Compression>>,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -127,7 +127,7 @@ impl TapState {
             status: self.status,
             usage,
             latency: tap.started.elapsed(),
-            savings: tap.savings,
+            compression: tap.compression,
         });
     }
 }

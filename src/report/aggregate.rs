@@ -25,8 +25,14 @@ pub struct Totals {
     pub known_cost_usd: f64,
     /// Requests billed at a price headroom does not know.
     pub unpriced_requests: u64,
-    /// What the removed tokens would have cost.
+    /// What compression saved: the removed tokens' price, less what reads of originals cost.
     pub saved_usd: f64,
+    /// Reads of compressed outputs' originals by the agent.
+    #[serde(default)]
+    pub retrievals: u64,
+    /// Tokens those reads put into prompts.
+    #[serde(default)]
+    pub retrieved_tokens: u64,
 }
 
 impl Default for Totals {
@@ -40,6 +46,8 @@ impl Default for Totals {
             known_cost_usd: 0.0,
             unpriced_requests: 0,
             saved_usd: 0.0,
+            retrievals: 0,
+            retrieved_tokens: 0,
         }
     }
 }
@@ -56,6 +64,10 @@ impl Totals {
         self.unpriced_requests += u64::from(request.is_unpriced());
         self.tokens_saved += request.tokens_saved;
         self.saved_usd += request.saved_usd.unwrap_or(0.0);
+        self.retrievals += request.retrievals;
+        self.retrieved_tokens = self
+            .retrieved_tokens
+            .saturating_add(request.retrieved_tokens);
         self.cost_usd = (self.unpriced_requests == 0).then_some(self.known_cost_usd);
     }
 }
@@ -265,6 +277,8 @@ mod tests {
         cost: Option<f64>,
     ) -> PricedRequest {
         PricedRequest {
+            retrievals: 0,
+            retrieved_tokens: 0,
             provider: provider.into(),
             model: model.into(),
             status: 200,

@@ -2,9 +2,12 @@
 //! by `report`. Schema and (de)serialization only; `report::write_atomically` and `report::run` do
 //! the file I/O. A summary never contains a key or the session secret.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Group, GroupBy, Report, Reprice, Totals, aggregate};
+use crate::compress::KindTotals;
 use crate::usage::ledger::PricedRequest;
 
 /// Bumped whenever a field changes meaning or disappears; readers skip other versions.
@@ -32,6 +35,10 @@ pub struct SessionSummary {
     pub totals: Totals,
     /// Every request, with its usage and price.
     pub requests: Vec<PricedRequest>,
+    /// What compression did, by kind (`log`, `json`, `search`, …): new tool outputs compressed,
+    /// their tokens before and after, and how many were cut rather than rewritten losslessly.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compression: BTreeMap<String, KindTotals>,
     /// `wrap --compare MODEL`: the same tokens priced on that model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Reprice>,
@@ -155,6 +162,8 @@ mod tests {
             session_id: "abc".into(),
             agent: "claude".into(),
             requests: vec![PricedRequest {
+                retrievals: 0,
+                retrieved_tokens: 0,
                 provider: "anthropic".into(),
                 model: "claude-opus-5-5".into(),
                 status: 200,

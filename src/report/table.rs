@@ -75,6 +75,8 @@ mod tests {
             known_cost_usd: cost.unwrap_or(0.0),
             unpriced_requests: u64::from(cost.is_none()),
             saved_usd: 0.0,
+            retrievals: 0,
+            retrieved_tokens: 0,
         }
     }
 

@@ -12,8 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::Usage;
-use crate::compress::{Removed, Savings};
+use super::{Compression, PromptDelta, Usage};
 use crate::pricing::PriceBook;
 
 /// One finished request, as the proxy saw it.
@@ -31,8 +30,8 @@ pub struct RequestRecord {
     pub usage: Option<Usage>,
     /// Time from receiving the request to the end of the response.
     pub latency: Duration,
-    /// What compression removed from this request.
-    pub savings: Savings,
+    /// What compression did to this request, if anything.
+    pub compression: Option<Arc<dyn Compression>>,
 }
 
 /// One request with its price, as kept in the ledger and in the session summary.
@@ -53,9 +52,20 @@ pub struct PricedRequest {
     /// Tokens compression removed from the request.
     #[serde(default)]
     pub tokens_saved: u64,
-    /// What those tokens would have cost on this request; `None` when unknown.
+    /// What compression saved on this request, net of what the agent's reads of originals added;
+    /// `None` when unknown.
     #[serde(default)]
     pub saved_usd: Option<f64>,
+    /// Reads of compressed outputs' originals in this request's newest turn.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retrievals: u64,
+    /// Tokens those reads (and replays of earlier ones) put into the prompt.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retrieved_tokens: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl State {
@@ -85,7 +95,7 @@ impl PricedRequest {
 struct State {
     requests: Vec<PricedRequest>,
     /// Requests (by index) whose saving is not priced yet (see the top of this file).
-    unpriced_savings: Vec<(usize, Savings)>,
+    unpriced_savings: Vec<(usize, Arc<dyn Compression>)>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
     known_cost_usd: f64,
@@ -118,9 +128,9 @@ impl Ledger {
             .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
         // Pricing above happens outside the lock; only the bookkeeping below is inside.
         let mut state = self.lock();
-        if !record.savings.is_empty() {
+        if let Some(compression) = &record.compression {
             let index = state.requests.len();
-            state.unpriced_savings.push((index, record.savings.clone()));
+            state.unpriced_savings.push((index, compression.clone()));
         }
         let request = PricedRequest {
             provider: state.intern(record.provider),
@@ -135,6 +145,11 @@ impl Ledger {
             // Set by `requests` when it has savings.
             tokens_saved: 0,
             saved_usd: Some(0.0),
+            retrievals: record
+                .compression
+                .as_ref()
+                .map_or(0, |compression| compression.retrievals()),
+            retrieved_tokens: 0,
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
         state.unpriced_requests += u64::from(request.is_unpriced());
@@ -145,35 +160,42 @@ impl Ledger {
         }
     }
 
-    /// What the removed tokens would have cost on this request: the price of the usage the
-    /// provider would have billed without compression, minus the price of what it billed.
+    /// What compression saved on this request: the price of the usage the provider would have
+    /// billed without compression (the removed tokens back, the reads of originals it caused
+    /// gone), minus the price of what it billed. Negative when reads cost more than was removed.
     ///
-    /// Removed tokens of the newest turn would have been written to the cache when the provider
-    /// reports cache writes for the request (else sent as plain input); removed tokens replayed
-    /// from earlier turns would have been read from the cache when it reports cache reads.
+    /// Tokens of the newest turn would have been written to the cache when the provider reports
+    /// cache writes for the request (else sent as plain input); tokens replayed from earlier
+    /// turns would have been read from the cache when it reports cache reads.
     fn saved_usd(
         &self,
         provider: &str,
         model: &str,
         usage: Option<Usage>,
         billed_usd: Option<f64>,
-        removed: Removed,
+        delta: PromptDelta,
     ) -> Option<f64> {
-        let Some(usage) = usage.filter(|_| removed != Removed::default()) else {
-            // Nothing removed, or nothing billed (an error reply): nothing saved.
+        let Some(usage) = usage.filter(|_| delta != PromptDelta::default()) else {
+            // Nothing changed, or nothing billed (an error reply): nothing saved.
             return Some(0.0);
         };
         let mut without = usage;
-        match (usage.cache_write_5m_tokens, usage.cache_write_1h_tokens) {
-            (0, 0) => without.input_tokens += removed.newest_tokens,
-            (five, one) if one > five => without.cache_write_1h_tokens += removed.newest_tokens,
-            _ => without.cache_write_5m_tokens += removed.newest_tokens,
-        }
-        if usage.cache_read_tokens > 0 {
-            without.cache_read_tokens += removed.earlier_tokens;
+        let newest = match (usage.cache_write_5m_tokens, usage.cache_write_1h_tokens) {
+            (0, 0) => &mut without.input_tokens,
+            (five, one) if one > five => &mut without.cache_write_1h_tokens,
+            _ => &mut without.cache_write_5m_tokens,
+        };
+        *newest = newest
+            .saturating_add(delta.removed_newest)
+            .saturating_sub(delta.added_newest);
+        let earlier = if usage.cache_read_tokens > 0 {
+            &mut without.cache_read_tokens
         } else {
-            without.input_tokens += removed.earlier_tokens;
-        }
+            &mut without.input_tokens
+        };
+        *earlier = earlier
+            .saturating_add(delta.removed_earlier)
+            .saturating_sub(delta.added_earlier);
         let counterfactual = self.prices.price(provider, model, &without)?.usd;
         Some(counterfactual - billed_usd?)
     }
@@ -193,16 +215,17 @@ impl Ledger {
             unpriced_savings,
             ..
         } = &mut *state;
-        for (index, savings) in unpriced_savings.drain(..) {
-            let removed = savings.removed();
+        for (index, compression) in unpriced_savings.drain(..) {
+            let delta = compression.delta();
             let request = &mut requests[index];
-            request.tokens_saved = removed.newest_tokens + removed.earlier_tokens;
+            request.tokens_saved = delta.removed_newest.saturating_add(delta.removed_earlier);
+            request.retrieved_tokens = delta.added_newest.saturating_add(delta.added_earlier);
             request.saved_usd = self.saved_usd(
                 &request.provider,
                 &request.model,
                 request.usage,
                 request.cost_usd,
-                removed,
+                delta,
             );
         }
         state.requests.clone()
@@ -232,7 +255,7 @@ mod tests {
             status,
             usage,
             latency: Duration::ZERO,
-            savings: Savings::default(),
+            compression: None,
         }
     }
 
@@ -275,10 +298,11 @@ mod tests {
             ..Usage::default()
         };
         let mut with_removed = record("anthropic", "claude-opus-5-5", 200, Some(cached));
-        with_removed.savings = Savings::counted(Removed {
-            newest_tokens: 1_000,
-            earlier_tokens: 20_000,
-        });
+        with_removed.compression = Some(Arc::new(crate::compress::Savings::counted(PromptDelta {
+            removed_newest: 1_000,
+            removed_earlier: 20_000,
+            ..PromptDelta::default()
+        })));
         ledger.record(with_removed.clone());
         let mut uncached = with_removed;
         uncached.usage = Some(Usage {
@@ -303,8 +327,9 @@ mod tests {
         };
         let original = "error: could not compile `headroom`\n".repeat(40);
         let mut pending = record("anthropic", "claude-opus-5-5", 200, Some(usage));
-        pending.savings = Savings::uncounted(&original);
-        assert!(pending.savings.is_pending());
+        let savings = crate::compress::Savings::uncounted(&original);
+        assert!(savings.is_pending());
+        pending.compression = Some(Arc::new(savings));
         ledger.record(pending);
         assert_eq!(
             ledger.lock().unpriced_savings.len(),
@@ -312,7 +337,7 @@ mod tests {
             "recording never counts"
         );
         // The summary does, if nothing else did first.
-        let tokens = crate::compress::count_tokens(&original);
+        let tokens = crate::tokens::count(&original);
         let requests = ledger.requests();
         assert_eq!(requests[0].tokens_saved, tokens);
         assert!((requests[0].saved_usd.unwrap() - tokens as f64 * 4e-6).abs() < 1e-12);

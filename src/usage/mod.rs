@@ -1,11 +1,14 @@
 //! Token usage: what one response reports (`Usage`), how it is read from the wire (`sse`,
 //! `extract`), and where it adds up (`ledger`).
 
+mod compression;
 pub mod extract;
 pub mod ledger;
 pub mod sse;
 
 use serde::{Deserialize, Serialize};
+
+pub use compression::{Compression, PromptDelta};
 
 /// Tokens of one request (or a sum of requests), split the way providers bill them.
 ///

@@ -77,7 +77,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let (status, requests, refused_requests, spent) = runtime.block_on(async {
+    let (status, requests, refused_requests, spent, compression) = runtime.block_on(async {
         let (records_tx, records_rx) = mpsc::unbounded_channel();
         let ledger = Arc::new(Ledger::new(
             prices.clone(),
@@ -113,24 +113,28 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         tokio::task::spawn_blocking(move || {
             PriceBook::warm_up();
             if compresses {
-                crate::compress::tokens::warm_up();
+                crate::tokens::warm_up();
             }
             if let Some(dir) = originals_dir() {
                 // A failed prune leaves old originals for the next start to remove.
-                let _ = crate::compress::store::prune(&dir, SystemTime::now());
+                let _ = crate::compress::originals::prune(&dir, SystemTime::now());
             }
         });
         let status = child::run(&launch, install).await;
         let refused_requests = proxy.refused_requests();
         proxy.shutdown().await;
-        if let Some(compressor) = &compressor {
-            finish_originals(compressor);
-        }
+        let compression = compressor
+            .as_deref()
+            .map(|compressor| {
+                finish_originals(compressor);
+                compressor.kinds()
+            })
+            .unwrap_or_default();
         let requests = ledger.requests();
         let spent = ledger.spent();
         drop(ledger);
         let _ = printer.await;
-        anyhow::Ok((status?, requests, refused_requests, spent))
+        anyhow::Ok((status?, requests, refused_requests, spent, compression))
     })?;
 
     let mut summary = SessionSummary {
@@ -143,6 +147,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         ended_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         exit_code: status.code(),
         requests,
+        compression,
         budget: args.budget.map(|budget_usd| BudgetOutcome {
             budget_usd,
             spent_usd: spent.0,
@@ -239,7 +244,7 @@ fn compressor(args: &WrapArgs) -> Option<Arc<Compressor>> {
 /// Writes the originals no request got to write (their markers already name the files), and
 /// warns about any that could not be written.
 fn finish_originals(compressor: &Compressor) {
-    let unkept = compressor.finish_all(&crate::compress::store::keep);
+    let unkept = compressor.finish_all(&crate::compress::originals::keep);
     if unkept.count > 0 {
         eprintln!(
             "headroom: warning: {} full tool output(s) could not be written ({}); markers sent \
@@ -327,13 +332,29 @@ async fn print_records(mut records: mpsc::UnboundedReceiver<RequestRecord>) {
                 )
             },
         );
+        let compressed = record
+            .compression
+            .as_ref()
+            .map(|compression| {
+                let kinds = compression.kinds();
+                let mut note = String::new();
+                if !kinds.is_empty() {
+                    note.push_str(&format!(" compressed={}", kinds.join(",")));
+                }
+                if compression.retrievals() > 0 {
+                    note.push_str(&format!(" originals_read={}", compression.retrievals()));
+                }
+                note
+            })
+            .unwrap_or_default();
         eprintln!(
-            "headroom: {} {} {} via {} {} {:.0}ms",
+            "headroom: {} {} {} via {} {}{} {:.0}ms",
             record.status,
             record.provider,
             record.model,
             record.upstream,
             tokens,
+            compressed,
             record.latency.as_secs_f64() * 1000.0
         );
     }

@@ -295,7 +295,9 @@ fn json_report_snapshot() {
           "cost_usd": 2.0,
           "known_cost_usd": 2.0,
           "unpriced_requests": 0,
-          "saved_usd": 0.0
+          "saved_usd": 0.0,
+          "retrievals": 0,
+          "retrieved_tokens": 0
         },
         {
           "key": [
@@ -312,7 +314,9 @@ fn json_report_snapshot() {
           "cost_usd": null,
           "known_cost_usd": 0.5,
           "unpriced_requests": 1,
-          "saved_usd": 0.0
+          "saved_usd": 0.0,
+          "retrievals": 0,
+          "retrieved_tokens": 0
         }
       ],
       "total": {
@@ -327,7 +331,9 @@ fn json_report_snapshot() {
         "cost_usd": null,
         "known_cost_usd": 2.5,
         "unpriced_requests": 1,
-        "saved_usd": 0.0
+        "saved_usd": 0.0,
+        "retrievals": 0,
+        "retrieved_tokens": 0
       },
       "reprice": {
         "model": "MiniMax-M2.7",
