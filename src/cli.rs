@@ -166,12 +166,22 @@ pub struct WrapArgs {
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub budget: Option<f64>,
 
-    /// Forward tool outputs as the agent sent them (also: HEADROOM_COMPRESS=off).
+    /// How far large tool outputs may be shrunk (also: HEADROOM_COMPRESS=MODE).
     ///
-    /// By default large tool outputs in the newest turn are compressed (logs, search results,
-    /// diffs, JSON), keeping errors, warnings and the first and last lines; what is left out stays
-    /// in a file named in the output, under `$HEADROOM_HOME/originals/`.
-    #[arg(long)]
+    /// `full` (the default) first rewrites outputs losslessly (search results grouped by file,
+    /// paths grouped by folder, JSON arrays as tables with every value's exact text, repeated
+    /// lines counted), then cuts only kinds with a clear notion of what matters: logs and test or
+    /// build output (every error and warning line is kept, with its stack trace), diffs and
+    /// history (every header and changed line is kept), long JSON arrays and search results past
+    /// 400 matches. What is cut stays in a file named in the output, under
+    /// `$HEADROOM_HOME/originals/`, which the agent may read. `lossless` never cuts anything;
+    /// `off` forwards tool outputs exactly as sent. Files the agent reads (Read, `cat`, `sed -n`
+    /// …), source code, configuration, documentation and tables are never cut in any mode.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub compress: Option<CompressMode>,
+
+    /// Forward tool outputs as the agent sent them; the same as `--compress off`.
+    #[arg(long, conflicts_with = "compress")]
     pub no_compress: bool,
 
     #[command(flatten)]
@@ -180,6 +190,29 @@ pub struct WrapArgs {
     /// Arguments passed to the agent unchanged (write them after `--`).
     #[arg(last = true, value_name = "AGENT_ARGS", allow_hyphen_values = true)]
     pub agent_args: Vec<String>,
+}
+
+/// How far tool outputs may be shrunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompressMode {
+    /// Lossless rewrites, then cuts of logs, diffs, long JSON arrays and long search results.
+    Full,
+    /// Only rewrites the original can be rebuilt from; nothing is left out.
+    Lossless,
+    /// Tool outputs forwarded exactly as the agent sent them.
+    Off,
+}
+
+impl CompressMode {
+    /// The mode a `HEADROOM_COMPRESS` value names, if any.
+    pub fn from_env_value(value: &str) -> Option<CompressMode> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "full" | "on" | "1" | "true" | "yes" | "" => Some(CompressMode::Full),
+            "lossless" => Some(CompressMode::Lossless),
+            "off" | "0" | "false" | "no" => Some(CompressMode::Off),
+            _ => None,
+        }
+    }
 }
 
 /// Where user price overrides come from.

@@ -18,7 +18,7 @@ pub const MINIMAX_OPENAI_TARGET_API_URL: &str = "MINIMAX_OPENAI_TARGET_API_URL";
 pub const MINIMAX_API_KEY: &str = "MINIMAX_API_KEY";
 /// Seconds to wait for a connection to an upstream before answering 504 (default 10).
 pub const HEADROOM_CONNECT_TIMEOUT: &str = "HEADROOM_CONNECT_TIMEOUT";
-/// `off` (or `0`, `false`, `no`) turns compression off, like `wrap --no-compress`.
+/// `full` (default), `lossless` or `off` (also `0`, `false`, `no`), like `wrap --compress`.
 pub const HEADROOM_COMPRESS: &str = "HEADROOM_COMPRESS";
 /// Where headroom keeps its data (session summaries in `sessions/`).
 pub const HEADROOM_HOME: &str = "HEADROOM_HOME";

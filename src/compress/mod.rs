@@ -114,9 +114,9 @@ impl Entry {
 /// and `delta` waits for (or makes) the counts.
 #[derive(Debug, Default, Clone)]
 pub struct Savings {
-    /// Each compressed output, and whether it is from the newest turn.
+    /// Each compressed output, and whether it is new in this request (else a replay).
     outputs: Vec<(Arc<Entry>, bool)>,
-    /// Each read of an original, and whether it is from the newest turn.
+    /// Each read of an original, and whether it is new in this request (else a replay).
     retrievals: Vec<(Arc<Original>, bool)>,
 }
 
@@ -267,6 +267,11 @@ impl Compressor {
         }
     }
 
+    /// Where lossy results keep their originals (the agent must be allowed to read there).
+    pub fn originals_dir(&self) -> Option<&std::path::Path> {
+        self.originals_dir.as_deref()
+    }
+
     /// What compression did to `body`, or `None` when it neither changed anything nor saw a read
     /// of an original. The new outputs' originals are then waiting in the outcome's savings for
     /// `finish`.
@@ -302,8 +307,10 @@ impl Compressor {
             // output the same way each turn, and older outputs need not be unescaped to be
             // recognized.
             let key = hash((output.json, leeway));
-            let entry = match sticky.get(&key) {
-                Some(entry) => entry.clone(),
+            // An output seen in an earlier request is a replay, read from the provider's cache,
+            // wherever it sits: Claude Code puts every tool result of a run into its last message.
+            let (entry, is_new) = match sticky.get(&key) {
+                Some(entry) => (entry.clone(), false),
                 // An output first seen in an older turn went to the provider uncompressed and is
                 // cached that way: changing it now would break the cached prefix.
                 None if !output.is_newest => continue,
@@ -313,12 +320,12 @@ impl Compressor {
                         .filter(|text| text.len() >= MIN_BYTES)
                         .and_then(|text| self.compress_new(key, text, leeway));
                     sticky.insert(key, entry.clone());
-                    entry
+                    (entry, true)
                 }
             };
             let Some(entry) = entry else { continue };
             replacements.push((output.span, entry.clone()));
-            outcome.savings.outputs.push((entry, output.is_newest));
+            outcome.savings.outputs.push((entry, is_new));
         }
         drop(sticky);
         if !replacements.is_empty() {
@@ -335,16 +342,16 @@ impl Compressor {
             .reads
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        let read = match reads.get(&key) {
-            Some(read) => read.clone(),
+        let (read, is_new) = match reads.get(&key) {
+            Some(read) => (read.clone(), false),
             None if !output.is_newest => return,
             None => {
                 let read = Arc::new(Original::new(output.text().unwrap_or_default(), None));
                 reads.insert(key, read.clone());
-                read
+                (read, true)
             }
         };
-        savings.retrievals.push((read, output.is_newest));
+        savings.retrievals.push((read, is_new));
     }
 
     /// Keeps and counts the texts of `savings` still waiting (for the background thread).

@@ -12,9 +12,17 @@ pub const PROGRAM: &str = "claude";
 /// How to install it.
 pub const INSTALL: &str = "npm install -g @anthropic-ai/claude-code";
 
-/// The command for Claude Code on this session, with the user's arguments after ours (none).
+/// The command for Claude Code on this session, with the user's arguments after ours.
 pub fn launch(session: &Session, model: Option<&str>, user_args: &[String]) -> Launch {
-    let mut launch = Launch::new(session.program.clone(), user_args.to_vec());
+    let mut args = Vec::new();
+    if let Some(settings) = settings(session) {
+        // `--settings` takes one value (unlike the variadic `--add-dir`, which would swallow a
+        // prompt after it), is read before any subcommand, and adds to the user's own settings
+        // files without editing them; a `--settings` of the user's own comes later and wins.
+        args.extend(["--settings".to_owned(), settings]);
+    }
+    args.extend_from_slice(user_args);
+    let mut launch = Launch::new(session.program.clone(), args);
     launch.set(env::ANTHROPIC_BASE_URL, session.base_url.expose());
     let Some(model) = model else {
         return launch;
@@ -33,6 +41,17 @@ pub fn launch(session: &Session, model: Option<&str>, user_args: &[String]) -> L
     launch
 }
 
+/// Settings for this session: the originals folder as a directory Claude Code may read without
+/// asking (else it refuses, or prompts for, files outside its working directories, and a marker
+/// pointing there would be a dead end).
+fn settings(session: &Session) -> Option<String> {
+    let originals = session.originals.as_ref()?;
+    let settings = serde_json::json!({
+        "permissions": {"additionalDirectories": [originals.display().to_string()]}
+    });
+    Some(settings.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +62,7 @@ mod tests {
             program: "claude".into(),
             base_url: Secret::new("http://127.0.0.1:9/s/abc"),
             secret: Secret::new("abc"),
+            originals: None,
         }
     }
 
@@ -56,6 +76,22 @@ mod tests {
         );
         assert!(launch.removed.is_empty());
         assert_eq!(launch.env_value(env::ANTHROPIC_MODEL), None);
+    }
+
+    #[test]
+    fn claude_may_read_the_originals_folder() {
+        let mut session = session();
+        session.originals = Some("/home/u/.local/share/headroom/originals".into());
+        let launch = launch(&session, None, &["mcp".into(), "list".into()]);
+        assert_eq!(
+            launch.args,
+            [
+                "--settings",
+                r#"{"permissions":{"additionalDirectories":["/home/u/.local/share/headroom/originals"]}}"#,
+                "mcp",
+                "list"
+            ]
+        );
     }
 
     #[test]

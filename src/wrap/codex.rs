@@ -94,6 +94,7 @@ mod tests {
             program: "codex".into(),
             base_url: Secret::new("http://127.0.0.1:9/s/abc"),
             secret: Secret::new("abc"),
+            originals: None,
         }
     }
 

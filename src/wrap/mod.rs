@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
-use crate::cli::{AgentKind, GlobalArgs, WrapArgs};
+use crate::cli::{AgentKind, CompressMode, GlobalArgs, WrapArgs};
 use crate::compress::Compressor;
 use crate::env::{self, Secret};
 use crate::error::{Error, ExitStatus};
@@ -35,6 +35,9 @@ pub struct Session {
     pub base_url: Secret,
     /// The session secret alone.
     pub secret: Secret,
+    /// Where originals of cut tool outputs are kept, when outputs may be cut: the agent is
+    /// allowed to read there.
+    pub originals: Option<PathBuf>,
 }
 
 /// Runs `headroom wrap`.
@@ -65,6 +68,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .into());
     }
 
+    let compress_mode = compress_mode(args)?;
     let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref());
     if let Some(warning) = warning {
         eprintln!("headroom: warning: {warning}");
@@ -83,7 +87,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             prices.clone(),
             global.verbose.then_some(records_tx),
         ));
-        let compressor = compressor(args);
+        let compressor = compressor(compress_mode);
         let options = ProxyOptions {
             upstreams,
             default_family: family,
@@ -95,6 +99,10 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             program,
             base_url: proxy.base_url.clone(),
             secret: proxy.secret.clone(),
+            originals: compressor
+                .as_deref()
+                .and_then(Compressor::originals_dir)
+                .map(PathBuf::from),
         };
         let model = args.model.as_deref();
         let launch = match args.agent {
@@ -214,17 +222,36 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     }
 }
 
-/// The session's compressor, unless compression is turned off. Without a folder for originals it
-/// only compresses losslessly.
-fn compressor(args: &WrapArgs) -> Option<Arc<Compressor>> {
-    let off_by_env = env::var(env::HEADROOM_COMPRESS).is_some_and(|value| {
-        matches!(
-            value.to_ascii_lowercase().as_str(),
-            "off" | "0" | "false" | "no"
-        )
-    });
-    if args.no_compress || off_by_env {
-        return None;
+/// How far tool outputs may be shrunk: `--compress`, `--no-compress`, else `HEADROOM_COMPRESS`.
+fn compress_mode(args: &WrapArgs) -> Result<CompressMode, Error> {
+    if args.no_compress {
+        return Ok(CompressMode::Off);
+    }
+    if let Some(mode) = args.compress {
+        return Ok(mode);
+    }
+    match env::var(env::HEADROOM_COMPRESS) {
+        None => Ok(CompressMode::Full),
+        Some(value) => CompressMode::from_env_value(&value).ok_or_else(|| Error::Config {
+            message: format!(
+                "{}={value:?} is not a compression mode",
+                env::HEADROOM_COMPRESS
+            ),
+            hint: Some(format!(
+                "set {} to full, lossless or off, or unset it",
+                env::HEADROOM_COMPRESS
+            )),
+        }),
+    }
+}
+
+/// The session's compressor, unless compression is turned off. Without a folder for originals
+/// (`--compress lossless`, or one that cannot be created) it only compresses losslessly.
+fn compressor(mode: CompressMode) -> Option<Arc<Compressor>> {
+    match mode {
+        CompressMode::Off => return None,
+        CompressMode::Lossless => return Some(Arc::new(Compressor::new(None))),
+        CompressMode::Full => {}
     }
     let originals = originals_dir().filter(|dir| match std::fs::create_dir_all(dir) {
         Ok(()) => true,

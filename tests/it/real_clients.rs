@@ -479,12 +479,33 @@ fn tool_result_blocks(request: &Recorded) -> Vec<(String, Value)> {
     blocks
 }
 
+/// A service log of 400 lines with one error in the middle, as the agent's tool reads it.
+fn service_log() -> String {
+    (0..400)
+        .map(|i| {
+            if i == 200 {
+                "2026-11-20T10:03:20.001Z ERROR db: connection refused to 10.0.0.5:5432\n"
+                    .to_owned()
+            } else {
+                format!(
+                    "2026-11-20T10:{:02}:{:02}.332Z INFO http: GET /items/{i} 200\n",
+                    i / 60,
+                    i % 60
+                )
+            }
+        })
+        .collect()
+}
+
 #[test]
-fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() {
+fn claude_code_sessions_get_compressed_tool_output_a_stable_cached_prefix_and_can_read_the_original()
+ {
     let Some(claude) = client("claude") else {
         return;
     };
     let usage = json!({"input_tokens": 100, "cache_creation_input_tokens": 3000, "cache_read_input_tokens": 20000, "output_tokens": 30});
+    // Turn 1 reads the log through a filter (cut: it is a log); turn 2 reads the original the
+    // marker names with Claude Code's own Read tool (never cut); turn 3 runs a small command.
     let upstream = MockUpstream::start("", move |request| {
         let results = tool_result_blocks(request);
         let (content, stop) = match results.len() {
@@ -492,12 +513,24 @@ fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() 
                 && request.json()["tools"].is_array() =>
             {
                 (
-                    json!({"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"seq 1 4000","description":"count"}}),
+                    json!({"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"grep -v DEBUG service.log","description":"read the log"}}),
                     "tool_use",
                 )
             }
-            1 => (
-                json!({"type":"tool_use","id":"toolu_02","name":"Bash","input":{"command":"echo tool\"\"output\"\"ok","description":"print a word"}}),
+            1 => {
+                let marker = results[0].1.as_str().unwrap_or_default();
+                let original = marker
+                    .split("full output: ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(" ...]").next())
+                    .unwrap_or("(no marker)");
+                (
+                    json!({"type":"tool_use","id":"toolu_02","name":"Read","input":{"file_path": original}}),
+                    "tool_use",
+                )
+            }
+            2 => (
+                json!({"type":"tool_use","id":"toolu_03","name":"Bash","input":{"command":"echo tool\"\"output\"\"ok","description":"print a word"}}),
                 "tool_use",
             ),
             _ => (json!({"type":"text","text":"done"}), "end_turn"),
@@ -505,6 +538,8 @@ fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() 
         anthropic_reply("claude-opus-5-5", content, usage.clone(), stop)
     });
     let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("home")).unwrap();
+    std::fs::write(dir.path("home/service.log"), service_log()).unwrap();
     let output = run_wrapped(
         &dir,
         "claude",
@@ -512,6 +547,7 @@ fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() 
         &[
             ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
             ("ANTHROPIC_TARGET_API_URL", &upstream.url),
+            ("HEADROOM_HOME", &dir.path("headroom").display().to_string()),
         ],
         &[],
         &[
@@ -520,7 +556,7 @@ fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() 
             "--output-format",
             "json",
             "--allowedTools",
-            "Bash(seq:*)",
+            "Bash(grep:*)",
             "Bash(echo:*)",
         ],
     );
@@ -536,34 +572,34 @@ fn claude_code_sessions_get_compressed_tool_output_and_a_stable_cached_prefix() 
         .into_iter()
         .filter(|r| !tool_result_blocks(r).is_empty())
         .collect();
-    assert_eq!(requests.len(), 2, "one request per tool result");
+    assert_eq!(requests.len(), 3, "one request per tool result");
     let first = tool_result_blocks(&requests[0]);
-    let second = tool_result_blocks(&requests[1]);
-    let seq_output = first[0].1.to_string();
-    // Claude Code sent all 4,000 lines; the upstream got the ends and a marker naming the original.
+    let last = tool_result_blocks(&requests[2]);
+    let log_output = first[0].1.as_str().unwrap().to_owned();
+    // Claude Code sent all 400 lines; the upstream got the ends, the error and a marker.
+    assert!(log_output.contains("GET /items/0 200") && log_output.contains("GET /items/399 200"));
+    assert!(log_output.contains("ERROR db: connection refused to 10.0.0.5:5432"));
+    assert!(!log_output.contains("GET /items/100 200"), "{log_output}");
+    assert!(log_output.contains("lines omitted") && log_output.contains("full output: "));
+    // Claude Code was allowed to read the original where the marker points, and its Read result
+    // went upstream whole: every line, with Claude Code's line numbers.
+    let read = last[1].1.to_string();
     assert!(
-        seq_output.contains("\\n1\\n2\\n") || seq_output.starts_with("\"1\\n2\\n"),
-        "{seq_output}"
+        read.contains("GET /items/100 200") && read.contains("GET /items/399 200"),
+        "{read}"
     );
-    assert!(seq_output.contains("4000"));
+    assert!(!read.contains("omitted"), "{read}");
+    // Later turns replay exactly the same bytes for the first output: the cached prefix holds.
+    assert_eq!(last[0], first[0]);
     assert!(
-        seq_output.contains("lines omitted") && seq_output.contains("full output: "),
-        "{seq_output}"
-    );
-    assert!(
-        seq_output.len() < 4000,
-        "{} bytes forwarded",
-        seq_output.len()
-    );
-    // The next turn replays exactly the same bytes for that output: the cached prefix holds.
-    assert_eq!(second[0], first[0]);
-    assert!(
-        second[1].1.to_string().contains("tooloutputok"),
+        last[2].1.to_string().contains("tooloutputok"),
         "small outputs pass unchanged"
     );
 
     let summary = dir.read_json("summary.json");
     let row = summary_row(&summary, "claude-opus-5-5");
     assert!(row["tokens_saved"].as_u64().unwrap() > 5000, "{row}");
-    assert!(row["saved_usd"].as_f64().unwrap() > 0.0, "{row}");
+    assert_eq!(row["retrievals"], 1, "{row}");
+    assert!(row["retrieved_tokens"].as_u64().unwrap() > 5000, "{row}");
+    assert_eq!(summary["compression"]["log"]["outputs"], 1, "{summary}");
 }
