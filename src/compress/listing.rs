@@ -84,25 +84,6 @@ fn folder_of(line: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    /// The original, read back by the rule the note states.
-    fn unfold(folded: &str) -> String {
-        let lines: Vec<&str> = folded.split('\n').skip(1).collect();
-        let mut out = Vec::new();
-        let mut folder = None;
-        for (i, line) in lines.iter().enumerate() {
-            if let Some(name) = line.strip_prefix("  ") {
-                out.push(format!("{}{name}", folder.unwrap_or_default()));
-            } else if line.ends_with('/')
-                && lines.get(i + 1).is_some_and(|next| next.starts_with("  "))
-            {
-                folder = Some(*line);
-            } else {
-                out.push((*line).to_owned());
-            }
-        }
-        out.join("\n")
-    }
-
     #[test]
     fn folding_folders_is_lossless() {
         let mut lines_ = Vec::new();
@@ -119,7 +100,7 @@ mod tests {
         assert!(Listing.claims(&text, &lines));
         let kept = Listing.compress(&text, &lines, None).unwrap();
         assert!(!kept.lossy);
-        assert_eq!(unfold(&kept.text), text);
+        assert_eq!(crate::compress::fidelity::unfold(&kept.text), text);
         assert!(kept.text.len() < text.len() * 2 / 3, "{}", kept.text);
     }
 

@@ -14,6 +14,8 @@
 
 mod call;
 mod diff;
+#[cfg(test)]
+mod fidelity;
 mod history;
 mod json;
 mod kept;

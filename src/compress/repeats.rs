@@ -41,23 +41,6 @@ pub fn compress(lines: &[&str]) -> Option<Kept> {
 mod tests {
     use super::*;
 
-    fn unfold(text: &str) -> String {
-        let mut out: Vec<&str> = Vec::new();
-        for line in text.split('\n') {
-            match line
-                .strip_prefix(OPEN)
-                .and_then(|rest| rest.strip_suffix(CLOSE))
-            {
-                Some(count) => {
-                    let last = *out.last().unwrap();
-                    out.extend(std::iter::repeat_n(last, count.parse().unwrap()));
-                }
-                None => out.push(line),
-            }
-        }
-        out.join("\n")
-    }
-
     #[test]
     fn runs_are_written_once_and_read_back_exactly() {
         let text = format!(
@@ -68,7 +51,7 @@ mod tests {
         let lines: Vec<&str> = text.split('\n').collect();
         let kept = compress(&lines).unwrap();
         assert!(!kept.lossy);
-        assert_eq!(unfold(&kept.text), text);
+        assert_eq!(crate::compress::fidelity::unrepeat(&kept.text), text);
         assert!(
             kept.text
                 .contains("Downloading... 45%\n[headroom: the line above repeats 29 more times]")

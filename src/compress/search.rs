@@ -185,22 +185,6 @@ mod tests {
         text.split('\n').collect()
     }
 
-    /// The original, read back from the grouped layout by the rule its note states.
-    pub fn ungroup(grouped: &str) -> String {
-        let mut out = Vec::new();
-        let mut path = "";
-        for line in grouped.split('\n').skip(1) {
-            let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-            match line.as_bytes().get(digits) {
-                _ if line.is_empty() || line == "--" => out.push(line.to_owned()),
-                Some(b':') if digits > 0 => out.push(format!("{path}:{line}")),
-                Some(b'-') if digits > 0 => out.push(format!("{path}-{line}")),
-                _ => path = line,
-            }
-        }
-        out.join("\n")
-    }
-
     #[test]
     fn grouping_by_file_is_lossless() {
         let mut lines_ = Vec::new();
@@ -222,7 +206,7 @@ mod tests {
             .compress(&text, &lines(&text), Some("/o.txt"))
             .unwrap();
         assert!(!kept.lossy);
-        assert_eq!(ungroup(&kept.text), text);
+        assert_eq!(crate::compress::fidelity::ungroup(&kept.text), text);
         assert!(kept.text.len() < text.len() * 3 / 4);
     }
 

@@ -445,6 +445,48 @@ mod tests {
     }
 
     #[test]
+    fn each_output_comes_with_the_call_it_answers() {
+        let calls = |body: &str, family| {
+            tool_outputs(body.as_bytes(), family)
+                .into_iter()
+                .map(|output| {
+                    output
+                        .call
+                        .map(|call| (call.name.into_owned(), call.input.into_owned()))
+                })
+                .collect::<Vec<_>>()
+        };
+        let anthropic = r#"{"messages":[
+            {"role":"assistant","content":[{"type":"tool_use","id":"a","name":"Read","input":{"file_path":"/r/x.rs"}},{"type":"tool_use","id":"b","name":"Bash","input":{"command":"ls"}}]},
+            {"role":"user","content":[{"type":"tool_result","tool_use_id":"b","content":"x"},{"type":"tool_result","tool_use_id":"a","content":"y"},{"type":"tool_result","tool_use_id":"zz","content":"z"}]}]}"#;
+        assert_eq!(
+            calls(anthropic, Family::Anthropic),
+            [
+                Some(("Bash".to_owned(), r#"{"command":"ls"}"#.to_owned())),
+                Some(("Read".to_owned(), r#"{"file_path":"/r/x.rs"}"#.to_owned())),
+                None
+            ]
+        );
+        let responses = r#"{"input":[{"type":"function_call","call_id":"1","name":"shell","arguments":"{\"command\":[\"cat\",\"a.rs\"]}"},{"type":"function_call_output","call_id":"1","output":"fn a() {}"},
+            {"type":"custom_tool_call","call_id":"2","name":"apply_patch","input":"*** Begin Patch"},{"type":"custom_tool_call_output","call_id":"2","output":"Done"}]}"#;
+        assert_eq!(
+            calls(responses, Family::OpenAi),
+            [
+                Some((
+                    "shell".to_owned(),
+                    r#"{"command":["cat","a.rs"]}"#.to_owned()
+                )),
+                Some(("apply_patch".to_owned(), "*** Begin Patch".to_owned()))
+            ]
+        );
+        let chat = r#"{"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"read_file","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"text"}]}"#;
+        assert_eq!(
+            calls(chat, Family::OpenAi),
+            [Some(("read_file".to_owned(), "{}".to_owned()))]
+        );
+    }
+
+    #[test]
     fn strings_unescape_as_serde_json_reads_them() {
         for json in [
             r#""""#,

@@ -261,3 +261,82 @@ fn reported_saving_matches_the_difference_a_caching_provider_bills() {
         "headroom's cost ${cost} is the bill ${billed}"
     );
 }
+
+/// `headroom wrap --compress lossless` (and HEADROOM_COMPRESS=lossless) never leaves anything out:
+/// a build log is sent whole, while search results are still grouped by file.
+#[test]
+fn lossless_mode_rewrites_only_what_can_be_read_back() {
+    let grep: String = (0..300)
+        .map(|i| {
+            format!(
+                "src/module_{}/handlers.rs:{}:    let value = compute({i});\n",
+                i / 50,
+                i + 1
+            )
+        })
+        .collect();
+    for (args, env) in [
+        (&["--compress", "lossless"][..], None),
+        (&[][..], Some("lossless")),
+    ] {
+        let upstream = upstream();
+        let dir = Dir::new();
+        let body = json!({"model": "claude-opus-5-5", "max_tokens": 100, "messages": [
+            {"role": "user", "content": "look"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "cargo build"}},
+                {"type": "tool_use", "id": "t2", "name": "Bash", "input": {"command": "grep -rn compute src"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": build_log()},
+                {"type": "tool_result", "tool_use_id": "t2", "content": grep}]},
+        ]});
+        let plan = json!({"requests": [{"path": "/v1/messages", "body": body}]});
+        let mut command = wrap_stub(&dir, "claude", &plan, args);
+        command
+            .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+            .env("ANTHROPIC_API_KEY", "sk");
+        if let Some(value) = env {
+            command.env("HEADROOM_COMPRESS", value);
+        }
+        command.assert().success();
+        let forwarded = upstream.requests()[0].json();
+        let results = &forwarded["messages"][2]["content"];
+        assert_eq!(results[0]["content"], build_log(), "a log is only ever cut");
+        let grouped = results[1]["content"].as_str().unwrap();
+        assert!(
+            grouped.contains("\nsrc/module_5/handlers.rs\n251:    let value = compute(250);\n")
+                && grouped.contains("\n300:    let value = compute(299);"),
+            "{grouped}"
+        );
+        assert!(!grouped.contains("omitted"));
+        assert!(
+            !dir.path("home/originals")
+                .read_dir()
+                .is_ok_and(|mut d| d.next().is_some())
+        );
+        let summary = dir.read_json("summary.json");
+        assert_eq!(summary["compression"]["search"]["outputs"], 1, "{summary}");
+        assert_eq!(
+            summary["compression"]["search"]["lossy_outputs"], 0,
+            "{summary}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_headroom_compress_value_is_a_usage_error() {
+    let dir = Dir::new();
+    let plan = json!({"requests": []});
+    let output = wrap_stub(&dir, "claude", &plan, &[])
+        .env("HEADROOM_COMPRESS", "maybe")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("HEADROOM_COMPRESS=\"maybe\" is not a compression mode")
+            && stderr.contains("full, lossless or off"),
+        "{stderr}"
+    );
+}
