@@ -40,6 +40,10 @@ mod tokens;
 #[allow(dead_code)]
 #[path = "../src/usage/compression.rs"]
 mod usage;
+// The fidelity corpus as requests (tests/fidelity), as the fidelity tests build them.
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "../src/compress/fidelity/harness.rs"]
+mod harness;
 #[allow(dead_code)]
 mod proxy {
     pub mod route {
@@ -104,6 +108,7 @@ fn main() {
         println!("{}", std::fs::read_to_string(out).unwrap());
     });
     println!("{}", in_process(&corpus().0));
+    println!("{}", fidelity());
 }
 
 /// The compressor's own throughput per corpus file: a request with the file as a fresh tool
@@ -136,6 +141,94 @@ fn in_process(files: &[(String, String)]) -> String {
     }
     line.push_str(&format!(" total {:.0}", bytes as f64 / 1e6 / seconds));
     line
+}
+
+/// Kinds whose outputs may be cut: the compression target is measured over these.
+const CUT_KINDS: [&str; 7] = ["log", "test", "build", "json", "diff", "search", "history"];
+
+/// Per kind of the fidelity corpus (tests/fidelity): outputs, tokens before and after, facts kept,
+/// and the compressor's throughput in this process (median of `ROUNDS` fresh copies per output).
+fn fidelity() -> String {
+    const ROUNDS: usize = 15;
+    const CUT: &str = "total of cut kinds";
+    const TOTAL: &str = "total";
+    #[derive(Default)]
+    struct Row {
+        outputs: usize,
+        before: u64,
+        after: u64,
+        facts: usize,
+        kept: usize,
+        bytes: usize,
+        seconds: f64,
+    }
+    let originals = tempfile::tempdir().unwrap();
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for (index, (sample, text)) in harness::load().iter().enumerate() {
+        let compressor = compress::Compressor::new(Some(originals.path().to_owned()));
+        let (body, family) = harness::request(sample, text, index);
+        let forwarded = compressor
+            .compress(&body, family)
+            .and_then(|outcome| outcome.body)
+            .map_or_else(|| text.clone(), |body| harness::output(&body, family));
+        let mut times: Vec<f64> = (0..ROUNDS)
+            .map(|round| {
+                let copy = fresh(text, 9_000 + round);
+                let (body, family) = harness::request(sample, &copy, index);
+                let compressor = compress::Compressor::new(Some(originals.path().to_owned()));
+                let start = Instant::now();
+                std::hint::black_box(compressor.compress(&body, family));
+                start.elapsed().as_secs_f64()
+            })
+            .collect();
+        let (median, _) = common::percentiles(&mut times);
+        let (before, after) = (tokens::count(text), tokens::count(&forwarded));
+        let kept = sample
+            .facts
+            .iter()
+            .filter(|fact| forwarded.contains(fact.as_str()))
+            .count();
+        let mut keys = vec![sample.kind.clone(), TOTAL.to_owned()];
+        if CUT_KINDS.contains(&sample.kind.as_str()) {
+            keys.push(CUT.to_owned());
+        }
+        for key in keys {
+            let row = rows.entry(key).or_default();
+            row.outputs += 1;
+            row.before += before;
+            row.after += after;
+            row.facts += sample.facts.len();
+            row.kept += kept;
+            row.bytes += text.len();
+            row.seconds += median;
+        }
+    }
+    let mut out = format!(
+        "fidelity corpus, by kind (in process):\n{:<20} {:>7} {:>9} {:>9} {:>7} {:>11} {:>7}\n",
+        "kind", "outputs", "tokens", "forwarded", "saved", "facts kept", "MB/s"
+    );
+    let last = [CUT, TOTAL];
+    let order = rows
+        .keys()
+        .filter(|kind| !last.contains(&kind.as_str()))
+        .cloned()
+        .chain(last.iter().map(|kind| kind.to_string()))
+        .collect::<Vec<_>>();
+    for kind in order {
+        let Some(row) = rows.get(&kind) else { continue };
+        out.push_str(&format!(
+            "{:<20} {:>7} {:>9} {:>9} {:>6.1}% {:>5}/{:<5} {:>7.0}\n",
+            kind,
+            row.outputs,
+            row.before,
+            row.after,
+            100.0 - row.after as f64 * 100.0 / row.before.max(1) as f64,
+            row.kept,
+            row.facts,
+            row.bytes as f64 / 1e6 / row.seconds.max(1e-12)
+        ));
+    }
+    out
 }
 
 /// Corpus files (name, text) and the facts of each.
