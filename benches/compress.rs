@@ -93,6 +93,11 @@ fn main() {
         runtime.block_on(agent());
         return;
     }
+    // `cargo bench --bench compress -- fidelity`: only the per-kind table, in a few seconds.
+    if std::env::args().any(|arg| arg == "fidelity") {
+        println!("{}", fidelity());
+        return;
+    }
     runtime.block_on(async {
         let upstream = format!("http://{}", start_upstream().await);
         let dir = tempfile::tempdir().unwrap();

@@ -266,6 +266,28 @@ fn check_markers(file: &str, original: &str, kept: &str) {
     }
 }
 
+/// Whether the agent sees `fact` in a forwarded output: verbatim, or as a lossless layout writes
+/// it. JSON loses only whitespace between tokens (`"image": "x"` is sent as `"image":"x"`), and a
+/// path in a folded listing is its folder's line followed, among the indented lines under it, by
+/// its name.
+fn is_visible(forwarded: &str, fact: &str) -> bool {
+    if forwarded.contains(fact) || forwarded.contains(&json::minify(fact)) {
+        return true;
+    }
+    let Some((folder, name)) = fact.rsplit_once('/') else {
+        return false;
+    };
+    let (folder, name) = (format!("{folder}/"), format!("  {name}"));
+    let lines: Vec<&str> = forwarded.split('\n').collect();
+    lines.iter().enumerate().any(|(i, line)| {
+        *line == folder
+            && lines[i + 1..]
+                .iter()
+                .take_while(|next| next.starts_with("  "))
+                .any(|next| *next == name)
+    })
+}
+
 /// The facts of every corpus output reach the upstream, and every other promise holds.
 #[test]
 fn every_fact_survives_compression_and_every_claim_holds() {
@@ -293,42 +315,49 @@ fn every_fact_survives_compression_and_every_claim_holds() {
             .and_then(|outcome| outcome.body)
             .map_or_else(|| text.clone(), |body| harness::output(&body, family));
         for fact in &sample.facts {
-            if !forwarded.contains(fact.as_str()) {
+            if !is_visible(&forwarded, fact) {
                 failures.push(format!("{file} ({}): fact lost: {fact:?}", sample.kind));
             }
         }
-        if matches!(sample.tool.as_str(), "Read") {
-            assert_eq!(
-                forwarded, *text,
-                "{file}: a file read reaches the upstream byte for byte"
-            );
+        if sample.tool == "Read" && forwarded != *text {
+            failures.push(format!("{file}: a file read is not forwarded byte for byte"));
         }
         if forwarded == *text {
             continue;
         }
-        if forwarded.contains(FULL_OUTPUT) {
-            check_markers(file, text, &forwarded);
-        } else {
-            let expected =
-                if forwarded.starts_with(['{', '[']) || forwarded.contains("objects as a table") {
+        let checked = std::panic::catch_unwind(|| {
+            if forwarded.contains(FULL_OUTPUT) {
+                check_markers(file, text, &forwarded);
+            } else {
+                let is_json = forwarded.contains("objects as a table")
+                    || (forwarded.starts_with(['{', '[']) && !forwarded.starts_with(NOTE_OPEN));
+                let expected = if is_json {
                     json::minify(text.trim())
                 } else {
                     text.clone()
                 };
-            assert_eq!(
-                read_back(&forwarded),
-                expected,
-                "{file}: a lossless result reads back"
+                assert!(
+                    read_back(&forwarded) == expected,
+                    "{file}: a lossless result does not read back"
+                );
+            }
+            assert!(
+                compress_one(&forwarded, Some(&PathBuf::from(ORIGINAL))).is_none(),
+                "{file}: compressing the compressed output changes it again"
             );
+        });
+        if let Err(panic) = checked {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(message.chars().take(300).collect());
         }
-        assert!(
-            compress_one(&forwarded, Some(&PathBuf::from(ORIGINAL))).is_none(),
-            "{file}: compressing the compressed output changes it again"
-        );
     }
     assert!(
         failures.is_empty(),
-        "{} facts lost:\n{}",
+        "{} failures:\n{}",
         failures.len(),
         failures.join("\n")
     );
