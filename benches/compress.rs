@@ -191,7 +191,7 @@ fn fidelity() -> String {
         let kept = sample
             .facts
             .iter()
-            .filter(|fact| forwarded.contains(fact.as_str()))
+            .filter(|fact| harness::is_visible(&forwarded, fact))
             .count();
         let mut keys = vec![sample.kind.clone(), TOTAL.to_owned()];
         if CUT_KINDS.contains(&sample.kind.as_str()) {

@@ -1,13 +1,15 @@
 //! Session benchmark, run on demand: `cargo bench --bench session`. Prints numbers; asserts nothing.
 //!
-//! A simulated Claude Code session (each turn adds an assistant tool call and the tool's output
-//! from tests/corpus, with `cache_control` on the newest output, moved forward each turn as the
-//! real client does) is billed by a mock that applies prompt caching the way Anthropic bills it:
+//! A simulated Claude Code session (each turn adds an assistant tool call and the tool's output,
+//! with `cache_control` on the newest output, moved forward each turn as the real client does) is
+//! billed by a mock that applies prompt caching the way Anthropic bills it:
 //! the longest prefix of the request identical to a prefix written earlier is a cache read
 //! (0.05x input on claude-opus-5-5), the rest up to the `cache_control` breakpoint is a cache write
 //! (1.25x), anything after it plain input. The same session runs straight to the mock and through
 //! `headroom wrap`; the bench prints both bills, the real difference, and the saving headroom
-//! reported in its summary.
+//! reported in its summary. Two sessions: tests/corpus (8 outputs of the kinds the compressors
+//! were first written for, twice over, each as a `Bash` call), and tests/fidelity (all 60 real
+//! outputs of 14 kinds, each with the tool call that produced it: `Read`, `Grep`, `Bash`...).
 
 mod common;
 
@@ -40,67 +42,119 @@ fn main() {
         .build()
         .unwrap();
     if std::env::var("BENCH_ROLE").as_deref() == Ok("agent") {
+        let corpus = std::env::var("BENCH_CORPUS").unwrap();
         runtime.block_on(run_session(
             &std::env::var("ANTHROPIC_BASE_URL").unwrap(),
-            "proxied",
+            &format!("{corpus} proxied"),
+            &corpus,
         ));
         return;
     }
-    runtime.block_on(async {
+    // An output early in a session is replayed (and its saving read from the cache) on every
+    // later turn, so the order of the fidelity corpus (logs first) would flatter it: it runs both
+    // ways, and the mean of the two gives every output the same weight.
+    for corpus in ["corpus", "fidelity", "fidelity-reversed"] {
+        runtime.block_on(session(corpus));
+    }
+}
+
+/// Runs one corpus's session direct and through headroom, and prints the bills.
+async fn session(corpus: &str) {
+    {
         let billing = Arc::new(Mutex::new(Billing::default()));
         let upstream = format!("http://{}", start_upstream(billing.clone()).await);
-        let turns = run_session(&upstream, "direct").await;
+        let direct_run = format!("{corpus} direct");
+        let turns = run_session(&upstream, &direct_run, corpus).await;
 
         let dir = tempfile::tempdir().unwrap();
-        common::wrap_self(dir.path(), &upstream, &[]);
+        common::wrap_self(dir.path(), &upstream, &[("BENCH_CORPUS", corpus.as_ref())]);
         let summary_path = dir.path().join("summary.json");
-        let summary: Value = serde_json::from_str(&std::fs::read_to_string(summary_path).unwrap()).unwrap();
+        let summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(summary_path).unwrap()).unwrap();
         let billing = billing.lock().unwrap();
-        let direct = billing.runs["direct"].1;
-        let proxied = billing.runs["proxied"].1;
+        let direct = billing.runs[&direct_run].1;
+        let proxied = billing.runs[&format!("{corpus} proxied")].1;
         let real = direct - proxied;
         let reported = summary["totals"]["saved_usd"].as_f64().unwrap();
         let headroom_cost = summary["totals"]["cost_usd"].as_f64().unwrap();
-        println!("simulated Claude Code session: {turns} turns, one corpus tool output per turn, billed with prompt caching");
+        println!(
+            "simulated Claude Code session over tests/{corpus}: {turns} turns, one tool output per turn, billed with prompt caching"
+        );
         println!("bill direct:               ${direct:.4}");
-        println!("bill through headroom:     ${proxied:.4}  ({:.1}% lower; headroom's own cost figure ${headroom_cost:.4})", 100.0 * real / direct);
+        println!(
+            "bill through headroom:     ${proxied:.4}  ({:.1}% lower; headroom's own cost figure ${headroom_cost:.4})",
+            100.0 * real / direct
+        );
         println!("real saving:               ${real:.4}");
-        println!("saving headroom reported:  ${reported:.4}  ({:+.1}% off the real saving)", 100.0 * (reported - real) / real);
-        println!("tokens saved (headroom):   {}", summary["totals"]["tokens_saved"]);
-    });
+        println!(
+            "saving headroom reported:  ${reported:.4}  ({:+.1}% off the real saving)",
+            100.0 * (reported - real) / real
+        );
+        println!(
+            "tokens saved (headroom):   {}",
+            summary["totals"]["tokens_saved"]
+        );
+    }
 }
 
-fn corpus() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+/// The session's tool calls (tool name and input as JSON) and their outputs.
+fn outputs(corpus: &str) -> Vec<(String, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(corpus);
+    if corpus == "fidelity" {
+        let manifest: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        return manifest
+            .iter()
+            .map(|sample| {
+                let text =
+                    std::fs::read_to_string(dir.join(sample["file"].as_str().unwrap())).unwrap();
+                // Codex's shell calls, as Claude Code's Bash runs them.
+                let (tool, input) = match sample["tool"].as_str().unwrap() {
+                    "shell" => {
+                        let argv = sample["input"]["command"].as_array().unwrap();
+                        let script = argv.last().and_then(Value::as_str).unwrap_or_default();
+                        ("Bash".to_owned(), json!({"command": script}))
+                    }
+                    tool => (tool.to_owned(), sample["input"].clone()),
+                };
+                (tool, input.to_string(), text)
+            })
+            .collect();
+    }
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name != "facts.json")
         .collect();
     names.sort();
-    names
-        .iter()
-        .map(|name| std::fs::read_to_string(dir.join(name)).unwrap())
+    let dir = &dir;
+    let names = &names;
+    (0..ROUNDS_OVER_CORPUS)
+        .flat_map(|round| {
+            names.iter().enumerate().map(move |(step, name)| {
+                let text = std::fs::read_to_string(dir.join(name)).unwrap();
+                let input = json!({"command": format!("step {round}.{step}")}).to_string();
+                ("Bash".to_owned(), input, format!("run {round}\n{text}"))
+            })
+        })
         .collect()
 }
 
 /// Sends the session's requests to `base`, in order; returns the number of turns.
-async fn run_session(base: &str, run: &str) -> usize {
+async fn run_session(base: &str, run: &str, corpus: &str) -> usize {
     let client = reqwest::Client::new();
-    let outputs: Vec<String> = (0..ROUNDS_OVER_CORPUS)
-        .flat_map(|round| {
-            corpus()
-                .into_iter()
-                .map(move |text| format!("run {round}\n{text}"))
-        })
-        .collect();
+    let outputs = outputs(corpus);
     // Messages as JSON text with a fixed key order, like the real client sends them.
     let mut messages =
         vec![r#"{"role":"user","content":"Fix the failing build and tests."}"#.to_owned()];
     let system = "You are Claude Code. ".repeat(500);
-    for (turn, output) in outputs.iter().enumerate() {
+    for (turn, (tool, input, output)) in outputs.iter().enumerate() {
         messages.push(format!(
-            r#"{{"role":"assistant","content":[{{"type":"tool_use","id":"t{turn}","name":"Bash","input":{{"command":"step {turn}"}}}}]}}"#
+            r#"{{"role":"assistant","content":[{{"type":"tool_use","id":"t{turn}","name":{},"input":{input}}}]}}"#,
+            json!(tool)
         ));
         let content = serde_json::to_string(output).unwrap();
         let block = |marker: bool| {

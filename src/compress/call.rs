@@ -33,9 +33,11 @@ const READERS: [&str; 8] = [
 /// Tools whose output lists or searches files: every entry may be the one the agent wants.
 const LISTERS: [&str; 5] = ["Glob", "Grep", "LS", "list_dir", "grep_files"];
 
-/// Commands that print a file (given as an argument) as it is.
-const PRINTERS: [&str; 10] = [
-    "cat", "head", "tail", "sed", "nl", "less", "more", "bat", "batcat", "view",
+/// Commands that print a file (given as an argument) as it is, as agents read files they are
+/// about to edit. `tail` is not one: it reads the end of logs, which are cut as logs; the end of a
+/// source file is source, which no kind cuts.
+const PRINTERS: [&str; 9] = [
+    "cat", "head", "sed", "nl", "less", "more", "bat", "batcat", "view",
 ];
 
 /// How far the output of `call` may be rewritten.
@@ -127,7 +129,7 @@ fn prints_file_step(words: &[Cow<'_, str>]) -> bool {
         } else if arg.starts_with('-') && *arg != "-" {
             // Options that take a separate value: head's and tail's counts, sed's script.
             skip_value = match program {
-                "head" | "tail" => matches!(*arg, "-n" | "-c" | "--lines" | "--bytes"),
+                "head" => matches!(*arg, "-n" | "-c" | "--lines" | "--bytes"),
                 "sed" => matches!(*arg, "-e" | "--expression" | "-f"),
                 _ => false,
             };
@@ -246,6 +248,7 @@ mod tests {
             r#"{"command":"git log -p -n 5"}"#,
             r#"{"command":"grep -rn TODO src"}"#,
             r#"{"command":"journalctl -u api | head -n 500"}"#,
+            r#"{"command":"tail -n 300 /var/log/app/catalina.out"}"#,
             r#"{"command":"FOO=bar make check"}"#,
             r#"{"description":"no command here"}"#,
             "not json",

@@ -16,13 +16,13 @@ use super::Kind;
 use super::kept::{Kept, is_important, marker, note};
 
 const MIN_ITEMS: usize = 8;
-const LOSSY_MIN_ITEMS: usize = 40;
+const LOSSY_MIN_ITEMS: usize = 20;
 const HEAD_ITEMS: usize = 10;
 const TAIL_ITEMS: usize = 5;
 /// At most this many items in the middle are kept for standing out.
 const MAX_FLAGGED: usize = 60;
 /// A lossless rewrite that keeps more than this share of the bytes is not enough on its own.
-const LOSSLESS_ENOUGH_PERCENT: usize = 75;
+const LOSSLESS_ENOUGH_PERCENT: usize = 70;
 
 pub struct Json;
 
@@ -259,49 +259,80 @@ impl<'a> Array<'a> {
     }
 }
 
-/// Items that stand out: a value of a top-level field that takes few values overall and this one
-/// rarely (another currency, another status), or a set of keys most items do not have.
+/// Items that stand out: a value of a field (nested fields too, by path) that takes few values
+/// overall and this one rarely (another currency, a failed status, a lock reason most items lack),
+/// or a set of keys most items do not have.
 fn rare_items(items: &[&RawValue]) -> Vec<bool> {
     let count = items.len();
-    let parsed: Vec<Option<Fields<'_>>> = items.iter().map(|item| fields(item)).collect();
+    let leaves: Vec<Option<Vec<(String, String)>>> = items
+        .iter()
+        .map(|item| {
+            let value: serde_json::Value = serde_json::from_str(item.get()).ok()?;
+            let mut leaves = Vec::new();
+            flatten("", &value, 0, &mut leaves);
+            Some(leaves)
+        })
+        .collect();
     let mut shapes: HashMap<Vec<&str>, usize> = HashMap::new();
     let mut values: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
-    for object in parsed.iter().flatten() {
-        *shapes
-            .entry(object.0.iter().map(|(key, _)| key.as_ref()).collect())
-            .or_default() += 1;
-        for (key, value) in &object.0 {
-            let value = value.get();
-            if !value.starts_with(['{', '[']) {
-                *values
-                    .entry(key.as_ref())
-                    .or_default()
-                    .entry(value)
-                    .or_default() += 1;
-            }
+    for item in leaves.iter().flatten() {
+        let mut shape: Vec<&str> = item.iter().map(|(path, _)| path.as_str()).collect();
+        shape.dedup();
+        *shapes.entry(shape).or_default() += 1;
+        for (path, value) in item {
+            *values.entry(path).or_default().entry(value).or_default() += 1;
         }
     }
     let is_rare = |occurrences: usize| occurrences * 20 <= count;
-    parsed
+    leaves
         .iter()
-        .map(|object| {
-            let Some(object) = object else {
+        .map(|item| {
+            let Some(item) = item else {
                 return true;
             };
-            let shape: Vec<&str> = object.0.iter().map(|(key, _)| key.as_ref()).collect();
+            let mut shape: Vec<&str> = item.iter().map(|(path, _)| path.as_str()).collect();
+            shape.dedup();
             if shapes.get(&shape).is_some_and(|&n| is_rare(n)) {
                 return true;
             }
-            object.0.iter().any(|(key, value)| {
-                values.get(key.as_ref()).is_some_and(|counts| {
-                    // A field that takes few values (a status, a currency), not an id or a name.
-                    counts.len() <= 12
-                        && counts.len() > 1
-                        && counts.get(value.get()).is_some_and(|&n| is_rare(n))
+            item.iter().any(|(path, value)| {
+                values.get(path.as_str()).is_some_and(|counts| {
+                    let present: usize = counts.values().sum();
+                    // A field that takes few values (a status, a currency), not an id or a name;
+                    // or one most items lack (`"active_lock_reason": null` aside).
+                    let few = counts.len() <= 3 || counts.len() * 8 <= count;
+                    let categorical = few && (counts.len() > 1 || present * 2 < count);
+                    categorical
+                        && (counts.get(value.as_str()).is_some_and(|&n| is_rare(n))
+                            || is_rare(present))
                 })
             })
         })
         .collect()
+}
+
+/// The scalar leaves of a value, by path (`outcome.type`, `labels[].name`), null leaves left out
+/// (an absent field and a null one read alike).
+fn flatten(path: &str, value: &serde_json::Value, depth: usize, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(fields) if depth < 4 => {
+            for (key, value) in fields {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                flatten(&path, value, depth + 1, out);
+            }
+        }
+        serde_json::Value::Array(elements) if depth < 4 => {
+            for element in elements {
+                flatten(&format!("{path}[]"), element, depth + 1, out);
+            }
+        }
+        serde_json::Value::Null => {}
+        other => out.push((path.to_owned(), other.to_string())),
+    }
 }
 
 /// A JSON text without the whitespace between its tokens; strings, numbers and everything else

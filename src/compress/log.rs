@@ -13,8 +13,8 @@ use super::kept::{Kept, Signals, marker};
 const MIN_LINES: usize = 60;
 const HEAD_LINES: usize = 15;
 const TAIL_LINES: usize = 30;
-const CONTEXT_BEFORE: usize = 2;
-const CONTEXT_AFTER: usize = 5;
+const CONTEXT_BEFORE: usize = 1;
+const CONTEXT_AFTER: usize = 3;
 /// A stack trace under an important line is kept whole up to this many lines.
 const MAX_TRACE: usize = 120;
 /// Past this many important lines, messages that differ only in numbers are kept this often.
@@ -28,7 +28,10 @@ impl Kind for Log {
         "log"
     }
 
-    fn claims(&self, _text: &str, lines: &[&str]) -> bool {
+    fn claims(&self, text: &str, lines: &[&str]) -> bool {
+        if lines.len() >= MIN_LINES && is_runner_output(text) {
+            return true;
+        }
         let mut shown = 0;
         let mut evidence = 0;
         for line in lines.iter().filter(|line| !line.trim().is_empty()) {
@@ -56,26 +59,65 @@ impl Kind for Log {
             drop_repeats(lines, &mut important);
         }
         for &i in &important {
-            let from = i.saturating_sub(CONTEXT_BEFORE);
-            let mut to = (i + CONTEXT_AFTER).min(lines.len() - 1);
+            // A warning is one line (and whatever trace hangs under it); an error also brings
+            // the lines around it, where the command or input that failed usually is.
+            let (before, after) = if is_warning_only(lines[i]) {
+                (0, 0)
+            } else {
+                (CONTEXT_BEFORE, CONTEXT_AFTER)
+            };
+            let from = i.saturating_sub(before);
+            let mut to = (i + after).min(lines.len() - 1);
             while to + 1 < lines.len() && to < i + MAX_TRACE && is_trace(lines[to + 1]) {
                 to += 1;
             }
             keep[from..=to].fill(true);
         }
+        // A record unlike the rest (a sudo command among sshd logins, the one config reload) is a
+        // fact even without an error word: every log record whose message appears at most twice
+        // is kept. (Not lines of test and build output: each passing test's name is unique.)
+        for i in rare_messages(lines) {
+            keep[i] = true;
+        }
         // The marker's claim, checked against what is kept.
         let repeats = every_important.iter().filter(|&&i| !keep[i]).count();
         let note = if repeats == 0 {
-            "every line with an error or warning word kept".to_owned()
+            "every line with an error or warning word and every rare log message kept".to_owned()
         } else {
             format!(
-                "every line with an error or warning word kept, except {repeats} repeats of messages kept {REPEATS_KEPT} times above (only numbers differ)"
+                "every line with an error or warning word and every rare log message kept, except {repeats} repeats of messages kept {REPEATS_KEPT} times above (only numbers differ)"
             )
         };
         Kept::from_lines(lines, &keep, |omitted| {
             marker(omitted, "lines", &note, original)
         })
     }
+}
+
+/// The log records whose message (the line with every word that holds a digit masked: times,
+/// ids, sizes, addresses) appears at most twice in the text.
+fn rare_messages(lines: &[&str]) -> Vec<usize> {
+    let templates: Vec<String> = lines.iter().map(|line| template(line)).collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for template in &templates {
+        *counts.entry(template).or_default() += 1;
+    }
+    (0..lines.len())
+        .filter(|&i| counts[templates[i].as_str()] <= 2 && is_log_line(lines[i]))
+        .collect()
+}
+
+fn template(line: &str) -> String {
+    line.split_whitespace()
+        .map(|word| {
+            if word.bytes().any(|b| b.is_ascii_digit()) {
+                "#"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Keeps the first few lines of each message: its text with each run of digits masked.
@@ -94,6 +136,12 @@ fn drop_repeats(lines: &[&str], important: &mut Vec<usize>) {
         *count += 1;
         *count <= REPEATS_KEPT
     });
+}
+
+/// Whether the only signal a line holds is a warning.
+fn is_warning_only(line: &str) -> bool {
+    let lowered = line.to_ascii_lowercase();
+    lowered.contains("warn") && !super::kept::is_important(&lowered.replace("warn", ""))
 }
 
 /// A line of a stack trace or of a message's continuation: indented, or a trace's own words.
@@ -141,6 +189,23 @@ pub fn is_log_line(line: &str) -> bool {
     let date = digits(0, 4) && matches!(bytes.get(4), Some(b'-' | b'/')) && digits(5, 2);
     // 13:45:01
     let time = digits(0, 2) && bytes.get(2) == Some(&b':') && digits(3, 2);
+    // 20-Nov-2026 (Tomcat), 20/Nov/2026
+    let day_month = digits(0, 2)
+        && matches!(bytes.get(2), Some(b'-' | b'/'))
+        && bytes.len() > 7
+        && bytes[3..6].iter().all(u8::is_ascii_alphabetic)
+        && matches!(bytes.get(6), Some(b'-' | b'/'))
+        && digits(7, 4);
+    // Nov 20, 2026 (java.util.logging)
+    let month_day = bytes.len() > 12
+        && bytes[..3].iter().all(u8::is_ascii_alphabetic)
+        && bytes[3] == b' '
+        && trimmed[4..].split_once(", ").is_some_and(|(day, rest)| {
+            day.len() <= 2
+                && day.bytes().all(|b| b.is_ascii_digit())
+                && rest.len() >= 4
+                && rest.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+        });
     // Nov 30 14:32:11
     let syslog = bytes.len() > 15
         && bytes[..3].iter().all(u8::is_ascii_alphabetic)
@@ -167,7 +232,32 @@ pub fn is_log_line(line: &str) -> bool {
         && (line.contains("\"level\":")
             || line.contains("\"severity\":")
             || line.contains("\"lvl\":"));
-    date || time || syslog || glog || epoch || level || access || json
+    date || time || day_month || month_day || syslog || glog || epoch || level || access || json
+}
+
+/// Whether the text carries a banner only test runners and build tools print: pytest's session
+/// header, cargo's test tally, Maven's and Gradle's build verdicts, TAP, and the like.
+fn is_runner_output(text: &str) -> bool {
+    const BANNERS: [&str; 17] = [
+        " test session starts ",
+        "\ntest result: ",
+        "Tests run: ",
+        "BUILD FAILURE",
+        "BUILD SUCCESS",
+        "BUILD FAILED",
+        "TAP version ",
+        "\n# tests ",
+        "ℹ tests ",
+        "Test Suites: ",
+        "\n--- FAIL: ",
+        "npm ERR!",
+        "make: *** ",
+        "   Compiling ",
+        "error: could not compile",
+        "short test summary info",
+        "\nRan ",
+    ];
+    BANNERS.iter().any(|banner| text.contains(banner))
 }
 
 /// Whether a line is one test runners, compilers or build tools print.
@@ -304,6 +394,8 @@ mod tests {
             "I1130 14:32:11.123456    1234 server.go:42] serving",
             "WARN  [pool-1] c.e.Cache - evicted",
             "INFO:root:started",
+            "20-Nov-2026 19:00:00.335 INFO [main] org.apache.catalina.startup.Catalina start",
+            "Nov 20, 2026 7:00:01 PM org.apache.catalina.core.StandardContext startInternal",
             "{\"ts\":\"2026-11-20T10:00:00Z\",\"level\":\"info\",\"msg\":\"ok\"}",
             "127.0.0.1 - - [30/Nov/2026:14:32:11 +0000] \"GET / HTTP/1.1\" 200 5",
         ] {

@@ -17,7 +17,7 @@ mod diff;
 #[cfg(test)]
 mod fidelity;
 mod history;
-mod json;
+pub mod json;
 mod kept;
 mod listing;
 mod log;

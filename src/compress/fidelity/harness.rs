@@ -68,3 +68,25 @@ pub fn output(body: &[u8], family: Family) -> String {
     };
     text.as_str().expect("the output is a string").to_owned()
 }
+
+/// Whether the agent sees `fact` in a forwarded output: verbatim, or as a lossless layout writes
+/// it. JSON loses only whitespace between tokens (`"image": "x"` is sent as `"image":"x"`), and a
+/// path in a folded listing is its folder's line followed, among the indented lines under it, by
+/// its name.
+pub fn is_visible(forwarded: &str, fact: &str) -> bool {
+    if forwarded.contains(fact) || forwarded.contains(&crate::compress::json::minify(fact)) {
+        return true;
+    }
+    let Some((folder, name)) = fact.rsplit_once('/') else {
+        return false;
+    };
+    let (folder, name) = (format!("{folder}/"), format!("  {name}"));
+    let lines: Vec<&str> = forwarded.split('\n').collect();
+    lines.iter().enumerate().any(|(i, line)| {
+        *line == folder
+            && lines[i + 1..]
+                .iter()
+                .take_while(|next| next.starts_with("  "))
+                .any(|next| *next == name)
+    })
+}

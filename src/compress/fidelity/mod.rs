@@ -184,7 +184,7 @@ fn check_markers(file: &str, original: &str, kept: &str) {
                     .unwrap_or_else(|| panic!("{file}: kept line not in the original: {line}"));
                 from += at + 1;
             }
-            if note.starts_with("every line with an error or warning word kept") {
+            if note.starts_with("every line with an error or warning word") {
                 let important: Vec<&str> = original_lines
                     .iter()
                     .copied()
@@ -266,28 +266,6 @@ fn check_markers(file: &str, original: &str, kept: &str) {
     }
 }
 
-/// Whether the agent sees `fact` in a forwarded output: verbatim, or as a lossless layout writes
-/// it. JSON loses only whitespace between tokens (`"image": "x"` is sent as `"image":"x"`), and a
-/// path in a folded listing is its folder's line followed, among the indented lines under it, by
-/// its name.
-fn is_visible(forwarded: &str, fact: &str) -> bool {
-    if forwarded.contains(fact) || forwarded.contains(&json::minify(fact)) {
-        return true;
-    }
-    let Some((folder, name)) = fact.rsplit_once('/') else {
-        return false;
-    };
-    let (folder, name) = (format!("{folder}/"), format!("  {name}"));
-    let lines: Vec<&str> = forwarded.split('\n').collect();
-    lines.iter().enumerate().any(|(i, line)| {
-        *line == folder
-            && lines[i + 1..]
-                .iter()
-                .take_while(|next| next.starts_with("  "))
-                .any(|next| *next == name)
-    })
-}
-
 /// The facts of every corpus output reach the upstream, and every other promise holds.
 #[test]
 fn every_fact_survives_compression_and_every_claim_holds() {
@@ -315,12 +293,14 @@ fn every_fact_survives_compression_and_every_claim_holds() {
             .and_then(|outcome| outcome.body)
             .map_or_else(|| text.clone(), |body| harness::output(&body, family));
         for fact in &sample.facts {
-            if !is_visible(&forwarded, fact) {
+            if !harness::is_visible(&forwarded, fact) {
                 failures.push(format!("{file} ({}): fact lost: {fact:?}", sample.kind));
             }
         }
         if sample.tool == "Read" && forwarded != *text {
-            failures.push(format!("{file}: a file read is not forwarded byte for byte"));
+            failures.push(format!(
+                "{file}: a file read is not forwarded byte for byte"
+            ));
         }
         if forwarded == *text {
             continue;
@@ -395,5 +375,33 @@ fn reads_of_originals_reach_the_upstream_whole() {
         assert!(outcome.body.is_none(), "{tool}: left as sent");
         assert_eq!(outcome.savings.retrievals(), 1);
         assert_eq!(outcome.savings.delta().added_newest, count_tokens(&log));
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_kinds() {
+    for (sample, text) in harness::load() {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let kind = KINDS
+            .iter()
+            .find(|kind| kind.claims(&text, &lines))
+            .map(|k| k.name());
+        let result = kind
+            .and_then(|_| KINDS.iter().find(|k| k.claims(&text, &lines)))
+            .and_then(|k| k.compress(&text, &lines, Some(ORIGINAL)));
+        let one = compress_one(&text, Some(&PathBuf::from(ORIGINAL)));
+        println!(
+            "{:<32} {:<8} {:<6} claimed={:<8} kind_result={:<8} final={}",
+            sample.file,
+            sample.kind,
+            sample.tool,
+            kind.unwrap_or("-"),
+            result
+                .map(|k| format!("{}{}", k.text.len(), if k.lossy { "L" } else { "" }))
+                .unwrap_or("-".into()),
+            one.map(|(k, t, n)| format!("{n} {} tok {}", k.text.len(), t))
+                .unwrap_or("-".into())
+        );
     }
 }
