@@ -99,6 +99,11 @@ async fn session(corpus: &str) {
 
 /// The session's tool calls (tool name and input as JSON) and their outputs.
 fn outputs(corpus: &str) -> Vec<(String, String, String)> {
+    if corpus == "fidelity-reversed" {
+        let mut outputs = outputs("fidelity");
+        outputs.reverse();
+        return outputs;
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join(corpus);

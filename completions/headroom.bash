@@ -233,7 +233,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__wrap)
-            opts="-q -v -h --model --agent-bin --summary --compare --budget --no-compress --prices --quiet --verbose --color --help claude codex"
+            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-compress --prices --quiet --verbose --color --help claude codex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,6 +257,10 @@ _headroom() {
                     ;;
                 --budget)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compress)
+                    COMPREPLY=($(compgen -W "full lossless off" -- "${cur}"))
                     return 0
                     ;;
                 --prices)

@@ -41,11 +41,14 @@ complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l agent-bin -d 
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l summary -d 'Where to write the JSON session summary' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l compare -d 'Also price the session\'s tokens on this model and print one line under the table' -r
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l budget -d 'Stop forwarding once the session\'s known cost reaches USD' -r
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l compress -d 'How far large tool outputs may be shrunk (also: HEADROOM_COMPRESS=MODE)' -r -f -a "full\t'Lossless rewrites, then cuts of logs, diffs, long JSON arrays and long search results'
+lossless\t'Only rewrites the original can be rebuilt from; nothing is left out'
+off\t'Tool outputs forwarded exactly as the agent sent them'"
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l no-compress -d 'Forward tool outputs as the agent sent them (also: HEADROOM_COMPRESS=off)'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l no-compress -d 'Forward tool outputs as the agent sent them; the same as `--compress off`'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s h -l help -d 'Print help (see more with \'--help\')'

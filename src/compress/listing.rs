@@ -112,5 +112,8 @@ mod tests {
         let yaml = "path: /usr/lib/x\n".repeat(60);
         let lines: Vec<&str> = yaml.split('\n').collect();
         assert!(!Listing.claims(&yaml, &lines));
+        let strace = "openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3\n".repeat(60);
+        let lines: Vec<&str> = strace.split('\n').collect();
+        assert!(!Listing.claims(&strace, &lines));
     }
 }
