@@ -66,12 +66,13 @@ impl Kind for Listing {
 
 const FOLDED: &str = "paths grouped by folder: a line ending in / followed by indented lines is a folder, and each indented line is a path in it, without the folder";
 
-/// A path: no leading space, no spaces around a colon, and a folder separator.
+/// A path: a folder separator, and none of what a command, a call or a record holds (leading
+/// space, tabs, parentheses, `=`, quotes, `: `).
 fn is_path(line: &str) -> bool {
-    !line.starts_with([' ', '\t'])
-        && line.contains('/')
+    line.contains('/')
+        && !line.starts_with(' ')
+        && !line.contains(['\t', '(', ')', '=', '"'])
         && !line.contains(": ")
-        && !line.contains('\t')
 }
 
 /// The folder part of a path, with its trailing `/`, when the path has a name after it.

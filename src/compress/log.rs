@@ -5,6 +5,9 @@
 //! one message that differ only in numbers are kept three times when there are very many.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use rustc_hash::FxBuildHasher;
 
 use super::Kind;
 use super::kept::{Kept, Signals, marker};
@@ -32,13 +35,26 @@ impl Kind for Log {
         if lines.len() >= MIN_LINES && is_runner_output(text) {
             return true;
         }
-        let mut shown = 0;
-        let mut evidence = 0;
-        for line in lines.iter().filter(|line| !line.trim().is_empty()) {
-            shown += 1;
-            evidence += usize::from(is_log_line(line) || is_tool_line(line));
+        let shown = lines.iter().filter(|line| !line.trim().is_empty()).count();
+        if shown < MIN_LINES {
+            return false;
         }
-        shown >= MIN_LINES && evidence * 2 >= shown
+        // Stops as soon as half the lines are known to be evidence, or cannot be any more.
+        let (mut evidence, mut misses) = (0, 0);
+        for line in lines.iter().filter(|line| !line.trim().is_empty()) {
+            if is_log_line(line) || is_tool_line(line) {
+                evidence += 1;
+                if evidence * 2 >= shown {
+                    return true;
+                }
+            } else {
+                misses += 1;
+                if misses * 2 > shown {
+                    return false;
+                }
+            }
+        }
+        false
     }
 
     fn compress(&self, text: &str, lines: &[&str], original: Option<&str>) -> Option<Kept> {

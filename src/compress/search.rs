@@ -22,12 +22,17 @@ impl Kind for Search {
 
     /// Nine lines in ten, blank lines and `--` separators aside, are results.
     fn claims(&self, _text: &str, lines: &[&str]) -> bool {
+        let shown = lines.iter().filter(|line| !is_separator(line)).count();
+        // Other text stops at its first misses: at most one line in eleven may miss.
         let (mut results, mut others) = (0, 0);
         for line in lines.iter().filter(|line| !is_separator(line)) {
             if parse(line).is_some() {
                 results += 1;
             } else {
                 others += 1;
+                if others * 11 > shown {
+                    return false;
+                }
             }
         }
         results >= MIN_LINES && others * 10 <= results
