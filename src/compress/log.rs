@@ -113,27 +113,28 @@ impl Kind for Log {
 /// The log records whose message (the line with every word that holds a digit masked: times,
 /// ids, sizes, addresses) appears at most twice in the text.
 fn rare_messages(lines: &[&str]) -> Vec<usize> {
-    let templates: Vec<String> = lines.iter().map(|line| template(line)).collect();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let templates: Vec<u64> = lines.iter().map(|line| template(line)).collect();
+    let mut counts: HashMap<u64, usize, FxBuildHasher> = HashMap::default();
     for template in &templates {
-        *counts.entry(template).or_default() += 1;
+        *counts.entry(*template).or_default() += 1;
     }
     (0..lines.len())
-        .filter(|&i| counts[templates[i].as_str()] <= 2 && is_log_line(lines[i]))
+        .filter(|&i| counts[&templates[i]] <= 2 && is_log_line(lines[i]))
         .collect()
 }
 
-fn template(line: &str) -> String {
-    line.split_whitespace()
-        .map(|word| {
-            if word.bytes().any(|b| b.is_ascii_digit()) {
-                "#"
-            } else {
-                word
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A hash of the line's words, each word that holds a digit counted as one mask.
+fn template(line: &str) -> u64 {
+    let mut hasher = FxBuildHasher.build_hasher();
+    for word in line.split_ascii_whitespace() {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            hasher.write_u8(0);
+        } else {
+            hasher.write(word.as_bytes());
+            hasher.write_u8(1);
+        }
+    }
+    hasher.finish()
 }
 
 /// Keeps the first few lines of each message: its text with each run of digits masked.
