@@ -19,9 +19,21 @@ fn agent_args_after_double_dash_pass_verbatim_and_exit_code_passes_through() {
     .assert()
     .code(42);
     let stub = dir.read_json("stub.json");
+    // headroom's own `--settings` (the originals folder Claude Code may read) comes first; the
+    // user's arguments follow, verbatim.
+    let originals = dir.path("home/originals").display().to_string();
     assert_eq!(
         stub["argv"],
-        json!(["-p", "--model", "x", "--", "-v", "two words"])
+        json!([
+            "--settings",
+            json!({"permissions": {"additionalDirectories": [originals]}}).to_string(),
+            "-p",
+            "--model",
+            "x",
+            "--",
+            "-v",
+            "two words"
+        ])
     );
     let base = stub["env"]["ANTHROPIC_BASE_URL"].as_str().unwrap();
     assert!(
