@@ -128,6 +128,13 @@ impl Savings {
         self.outputs.is_empty() && self.retrievals.is_empty()
     }
 
+    /// Whether an original is still to be written where a marker in this request points.
+    pub fn writes_files(&self) -> bool {
+        self.outputs.iter().any(|(entry, is_new)| {
+            *is_new && entry.original.has_path() && !entry.original.is_counted()
+        })
+    }
+
     /// Whether some text is not counted yet.
     pub fn is_pending(&self) -> bool {
         self.outputs

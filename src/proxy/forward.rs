@@ -9,7 +9,7 @@ use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::route::{Provider, Route};
+use super::route::{Provider, Route, Upstreams};
 use crate::env::Secret;
 
 /// The `model` of a JSON request body and where its value sits in the bytes.
@@ -85,30 +85,51 @@ pub fn connection_listed(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-/// Credential headers of Anthropic and OpenAI clients.
-const AGENT_CREDENTIALS: [HeaderName; 2] =
-    [header::AUTHORIZATION, HeaderName::from_static("x-api-key")];
+/// Every header that can authorize a request somewhere: the agents' own (Anthropic `x-api-key`,
+/// OpenAI and Anthropic OAuth bearers), those of other providers' clients and gateways, cookies,
+/// and the session's own. Towards a provider the agent's credentials do not belong to, none of
+/// them is sent.
+pub const CREDENTIAL_HEADERS: [&str; 12] = [
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "anthropic-api-key",
+    "x-goog-api-key",
+    "cookie",
+    "chatgpt-account-id",
+    "openai-organization",
+    "openai-project",
+    "x-amz-security-token",
+    super::SESSION_HEADER,
+];
 
 /// The headers to send upstream for `route`.
 ///
-/// To Anthropic and OpenAI the agent's own credentials pass through. To MiniMax they are removed
-/// and MINIMAX_API_KEY is sent instead, so neither key ever reaches the other's upstream. The
-/// session secret is never forwarded anywhere.
+/// To Anthropic and OpenAI the agent's own credentials pass through, except the session secret:
+/// an agent that sent it as its bearer (Codex, whose key headroom holds) gets OPENAI_API_KEY in
+/// its place. To MiniMax no credential of the agent's goes, and MINIMAX_API_KEY is sent instead,
+/// so no key ever reaches another's upstream. The session secret is never forwarded anywhere.
 pub fn upstream_headers(
     agent_headers: &HeaderMap,
     route: &Route,
-    minimax_key: Option<&Secret>,
+    upstreams: &Upstreams,
     session_secret: &Secret,
 ) -> HeaderMap {
     let listed = connection_listed(agent_headers);
+    let foreign = route.provider == Provider::MiniMax;
+    let mut bearer_was_secret = false;
     let mut headers = HeaderMap::with_capacity(agent_headers.len() + 1);
     for (name, value) in agent_headers {
         if is_hop_by_hop(name, &listed) {
             continue;
         }
-        if AGENT_CREDENTIALS.contains(name)
-            && (route.provider == Provider::MiniMax || carries_secret(value, session_secret))
-        {
+        let is_credential = CREDENTIAL_HEADERS.contains(&name.as_str());
+        if is_credential && carries_secret(value, session_secret) {
+            bearer_was_secret |= name == header::AUTHORIZATION;
+            continue;
+        }
+        if is_credential && (foreign || name.as_str() == super::SESSION_HEADER) {
             continue;
         }
         headers.append(name.clone(), value.clone());
@@ -119,8 +140,12 @@ pub fn upstream_headers(
         header::ACCEPT_ENCODING,
         HeaderValue::from_static("identity"),
     );
-    if route.provider == Provider::MiniMax
-        && let Some(key) = minimax_key
+    let key = match route.provider {
+        Provider::MiniMax => upstreams.minimax_key.as_ref(),
+        Provider::OpenAi if bearer_was_secret => upstreams.openai_key.as_ref(),
+        _ => None,
+    };
+    if let Some(key) = key
         && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
     {
         value.set_sensitive(true);
@@ -129,11 +154,21 @@ pub fn upstream_headers(
     headers
 }
 
+/// The token of an `Authorization`-style value: `Bearer <token>` in any case and spacing, or the
+/// bare value.
+pub fn bearer_token(value: &str) -> &str {
+    let value = value.trim();
+    match value.split_once(char::is_whitespace) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => value,
+    }
+}
+
+/// Whether a header value is (or bears) the session secret.
 fn carries_secret(value: &HeaderValue, secret: &Secret) -> bool {
-    value.to_str().is_ok_and(|text| {
-        let token = text.strip_prefix("Bearer ").unwrap_or(text);
-        token == secret.expose()
-    })
+    value
+        .to_str()
+        .is_ok_and(|text| secret.matches(bearer_token(text)))
 }
 
 /// Why an upstream request produced no response.
@@ -210,6 +245,17 @@ mod tests {
         }
     }
 
+    fn upstreams(minimax: Option<&str>, openai: Option<&str>) -> Upstreams {
+        Upstreams {
+            anthropic: String::new(),
+            openai: String::new(),
+            minimax_anthropic: String::new(),
+            minimax_openai: String::new(),
+            minimax_key: minimax.map(Secret::new),
+            openai_key: openai.map(Secret::new),
+        }
+    }
+
     fn route(provider: Provider) -> Route {
         Route {
             provider,
@@ -236,12 +282,11 @@ mod tests {
 
     #[test]
     fn anthropic_gets_the_agents_key_and_never_the_minimax_key() {
-        let minimax = Secret::new("mm-key");
         let secret = Secret::new("session");
         let headers = upstream_headers(
             &agent_headers(),
             &route(Provider::Anthropic),
-            Some(&minimax),
+            &upstreams(Some("mm-key"), Some("sk-openai")),
             &secret,
         );
         assert_eq!(headers["x-api-key"], "sk-ant-agent");
@@ -255,28 +300,76 @@ mod tests {
 
     #[test]
     fn minimax_gets_only_the_minimax_key() {
-        let minimax = Secret::new("mm-key");
         let secret = Secret::new("session");
         let mut agent = agent_headers();
         agent.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer sk-openai"),
         );
-        let headers = upstream_headers(&agent, &route(Provider::MiniMax), Some(&minimax), &secret);
+        for name in CREDENTIAL_HEADERS.iter().skip(1) {
+            agent.insert(*name, HeaderValue::from_static("agent-credential"));
+        }
+        let headers = upstream_headers(
+            &agent,
+            &route(Provider::MiniMax),
+            &upstreams(Some("mm-key"), Some("sk-openai")),
+            &secret,
+        );
         assert_eq!(headers[header::AUTHORIZATION], "Bearer mm-key");
-        assert!(headers.get("x-api-key").is_none());
         assert_eq!(headers.get_all(header::AUTHORIZATION).iter().count(), 1);
+        for name in CREDENTIAL_HEADERS.iter().skip(1) {
+            assert!(headers.get(*name).is_none(), "{name} reached MiniMax");
+        }
     }
 
     #[test]
-    fn the_session_secret_is_never_forwarded() {
+    fn openai_gets_the_users_key_where_the_agent_sent_the_session_token() {
         let secret = Secret::new("session");
+        let openai = upstreams(Some("mm-key"), Some("sk-openai-user"));
         let mut agent = HeaderMap::new();
         agent.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer session"),
         );
-        let headers = upstream_headers(&agent, &route(Provider::Anthropic), None, &secret);
-        assert!(headers.get(header::AUTHORIZATION).is_none());
+        agent.insert(
+            super::super::SESSION_HEADER,
+            HeaderValue::from_static("session"),
+        );
+        let headers = upstream_headers(&agent, &route(Provider::OpenAi), &openai, &secret);
+        assert_eq!(headers[header::AUTHORIZATION], "Bearer sk-openai-user");
+        assert!(headers.get(super::super::SESSION_HEADER).is_none());
+        // An agent that signs in by itself (a ChatGPT token, a key of its own) keeps its bearer.
+        agent.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer own-token"),
+        );
+        let headers = upstream_headers(&agent, &route(Provider::OpenAi), &openai, &secret);
+        assert_eq!(headers[header::AUTHORIZATION], "Bearer own-token");
+    }
+
+    #[test]
+    fn the_session_secret_is_never_forwarded_however_it_is_written() {
+        let secret = Secret::new("session");
+        for written in [
+            "Bearer session",
+            "bearer session",
+            "BEARER  session ",
+            "session",
+        ] {
+            let mut agent = HeaderMap::new();
+            agent.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(written).unwrap(),
+            );
+            agent.insert("x-api-key", HeaderValue::from_str(written).unwrap());
+            let headers = upstream_headers(
+                &agent,
+                &route(Provider::Anthropic),
+                &upstreams(None, None),
+                &secret,
+            );
+            assert!(headers.get(header::AUTHORIZATION).is_none(), "{written}");
+            assert!(headers.get("x-api-key").is_none(), "{written}");
+        }
     }
 }

@@ -13,6 +13,10 @@ pub mod stream;
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 
+/// The header that carries the session secret for agents whose base URL is visible to others (in
+/// Codex's argv): its value comes from the agent's environment, never from argv. Never forwarded.
+pub const SESSION_HEADER: &str = "x-headroom-session";
+
 /// Errors a response body can end with (an upstream that broke mid-stream).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

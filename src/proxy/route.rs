@@ -44,6 +44,9 @@ pub struct Upstreams {
     pub minimax_openai: String,
     /// MINIMAX_API_KEY, if set.
     pub minimax_key: Option<Secret>,
+    /// OPENAI_API_KEY, if set: sent to OpenAI in place of the session token an agent sends as
+    /// its bearer (Codex, whose environment then does not hold the key).
+    pub openai_key: Option<Secret>,
 }
 
 impl Upstreams {
@@ -67,6 +70,7 @@ impl Upstreams {
                 "https://api.minimax.io/v1",
             ),
             minimax_key: env::var(env::MINIMAX_API_KEY).map(Secret::new),
+            openai_key: env::var(env::OPENAI_API_KEY).map(Secret::new),
         }
     }
 }
@@ -171,6 +175,7 @@ mod tests {
             minimax_anthropic: "http://m.test/anthropic".into(),
             minimax_openai: "http://m.test/v1".into(),
             minimax_key: None,
+            openai_key: None,
         }
     }
 

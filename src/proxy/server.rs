@@ -73,6 +73,9 @@ pub struct Proxy {
     pub base_url: Secret,
     /// The session secret alone (for agents that take it as a token).
     pub secret: Secret,
+    /// `http://127.0.0.1:PORT`, with no secret: for agents whose base URL others can see, which
+    /// present the secret in a header instead.
+    pub origin: String,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
     state: Arc<State>,
@@ -109,6 +112,7 @@ impl Proxy {
         Ok(Proxy {
             base_url: Secret::new(format!("http://{addr}/s/{}", secret.expose())),
             secret,
+            origin: format!("http://{addr}"),
             stop,
             task,
             state,
@@ -179,16 +183,20 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
-    let Some(rest) = path
-        .strip_prefix(&state.prefix)
-        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-    else {
+    let Some(rest) = authorized_path(state, path, &parts.headers) else {
         // Claude Code probes the server with HEAD before it starts; nothing is forwarded.
         if parts.method == Method::HEAD && path == "/" {
             return reply::empty(StatusCode::OK);
         }
         return reply::empty(StatusCode::NOT_FOUND);
     };
+    if !is_normal(rest) {
+        return reply::error(
+            route::family_for(rest, state.default_family),
+            StatusCode::BAD_REQUEST,
+            "headroom: the request path holds dot segments, encoded dots or backslashes; nothing was forwarded",
+        );
+    }
     if parts.method == Method::HEAD && (rest.is_empty() || rest == "/") {
         return reply::empty(StatusCode::OK);
     }
@@ -275,13 +283,13 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
         (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
         _ => body,
     };
-    let (body, compression) = compress(state, body, route.family).await;
-    let headers = forward::upstream_headers(
-        &parts.headers,
-        &route,
-        state.upstreams.minimax_key.as_ref(),
-        &state.secret,
-    );
+    let Compressed {
+        body,
+        compression,
+        written,
+    } = compress(state, body, route.family).await;
+    let headers =
+        forward::upstream_headers(&parts.headers, &route, &state.upstreams, &state.secret);
     match forward::send(&state.client, parts.method, &route, headers, body).await {
         Ok(upstream) => stream::relay(
             upstream,
@@ -293,6 +301,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
                 upstream: upstream_host.clone(),
                 started,
                 compression,
+                originals_written: written,
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {
@@ -312,13 +321,9 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
 /// thread would cost more than it saves; larger ones go to the blocking pool, so the one-thread
 /// runtime keeps relaying other streams meanwhile. Anything the compressor does not understand,
 /// or a failed task, leaves the body as it is.
-async fn compress(
-    state: &State,
-    body: Bytes,
-    family: Family,
-) -> (Bytes, Option<Arc<dyn Compression>>) {
+async fn compress(state: &State, body: Bytes, family: Family) -> Compressed {
     let Some(compressor) = state.compressor.clone() else {
-        return (body, None);
+        return Compressed::unchanged(body);
     };
     let outcome = if body.len() <= INLINE_COMPRESS_BYTES {
         Ok(compressor.compress(&body, family))
@@ -326,22 +331,92 @@ async fn compress(
         let (compressor, input) = (compressor.clone(), body.clone());
         tokio::task::spawn_blocking(move || compressor.compress(&input, family)).await
     };
-    match outcome {
-        Ok(Some(outcome)) => {
-            // New originals go to disk and get counted while the upstream works on the request.
-            if outcome.savings.is_pending() {
-                let savings = outcome.savings.clone();
-                state
-                    .background
-                    .run(move || compressor.finish(&savings, &crate::compress::originals::keep));
-            }
-            (
-                outcome.body.unwrap_or(body),
-                Some(Arc::new(outcome.savings)),
-            )
+    let Ok(Some(outcome)) = outcome else {
+        return Compressed::unchanged(body);
+    };
+    // New originals go to disk and get counted while the upstream works on the request. The
+    // agent can ask for a file its markers name once it has the answer, so the answer waits for
+    // them: whatever the background thread (which yields to every other thread) has not written
+    // by then is written on the spot.
+    let mut written: Option<KeepOriginals> = None;
+    if outcome.savings.is_pending() {
+        let savings = outcome.savings.clone();
+        if savings.writes_files() {
+            let (compressor, savings) = (compressor.clone(), savings.clone());
+            written = Some(Box::new(move || {
+                compressor.finish(&savings, &crate::compress::originals::keep)
+            }));
         }
-        _ => (body, None),
+        state
+            .background
+            .run(move || compressor.finish(&savings, &crate::compress::originals::keep));
     }
+    Compressed {
+        body: outcome.body.unwrap_or(body),
+        compression: Some(Arc::new(outcome.savings)),
+        written,
+    }
+}
+
+/// A request body after compression.
+struct Compressed {
+    body: Bytes,
+    compression: Option<Arc<dyn Compression>>,
+    /// Writes the originals its markers name, if the background thread has not yet.
+    written: Option<KeepOriginals>,
+}
+
+/// Writes a request's originals (a no-op for those already written).
+pub type KeepOriginals = Box<dyn FnOnce() + Send>;
+
+impl Compressed {
+    fn unchanged(body: Bytes) -> Self {
+        Compressed {
+            body,
+            compression: None,
+            written: None,
+        }
+    }
+}
+
+/// The path to route, if the request proves it comes from the agent: the session secret as the
+/// path's prefix (Claude Code, whose base URL is in its environment), or in the session header or
+/// as the bearer (Codex, whose base URL is in its argv, visible to every local user, while the
+/// header's value comes from its environment). Anything else gets nothing forwarded.
+fn authorized_path<'a>(
+    state: &State,
+    path: &'a str,
+    headers: &hyper::HeaderMap,
+) -> Option<&'a str> {
+    if let Some(rest) = path
+        .strip_prefix(&state.prefix)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
+        return Some(rest);
+    }
+    let presented = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| state.secret.matches(forward::bearer_token(value)))
+    };
+    (presented(super::SESSION_HEADER) || presented(hyper::header::AUTHORIZATION.as_str()))
+        .then_some(path)
+}
+
+/// Whether a path reads the same however an upstream normalises it: no `.` or `..` segments, no
+/// percent-encoded dots or slashes, no backslashes (which some servers treat as `/`). A path that
+/// would leave the upstream's base (`/anthropic/../admin`) is refused, not forwarded.
+fn is_normal(path: &str) -> bool {
+    let lowered = path.to_ascii_lowercase();
+    !path.contains('\\')
+        && !lowered.contains("%2e")
+        && !lowered.contains("%2f")
+        && !lowered.contains("%5c")
+        && !path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
 }
 
 /// The host (and port) of a URL, for log lines.

@@ -26,7 +26,6 @@ use crate::usage::sse::EventReader;
 const MAX_TAPPED_JSON_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the tap needs to record a finished request.
-#[derive(Debug)]
 pub struct Tap {
     pub ledger: Arc<Ledger>,
     pub provider: Provider,
@@ -37,6 +36,8 @@ pub struct Tap {
     pub started: Instant,
     /// What compression did to the request.
     pub compression: Option<Arc<dyn Compression>>,
+    /// Writes the originals the request's markers name, where not written yet.
+    pub originals_written: Option<super::server::KeepOriginals>,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -57,6 +58,8 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
         response = response.header(name, value);
     }
     let reader = UsageReader::new(tap.family);
+    let mut tap = tap;
+    let written = tap.originals_written.take();
     let tapped = Tapped {
         chunks: Box::pin(upstream.bytes_stream()),
         state: Some(TapState {
@@ -70,7 +73,19 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
             },
         }),
     };
-    let frames = tapped.map(|chunk| chunk.map(Frame::data).map_err(BoxError::from));
+    // The agent may ask for an original as soon as it reads the answer's last event (Claude Code
+    // runs a tool on `message_stop`, before the stream closes), so the answer starts only once
+    // they are on disk. The background thread began writing them when the request went
+    // upstream; a model takes far longer to start answering, so this rarely waits.
+    let wait_for_originals = futures_util::stream::once(async move {
+        if let Some(write) = written {
+            let _ = tokio::task::spawn_blocking(write).await;
+        }
+    })
+    .filter_map(|()| std::future::ready(None));
+    let frames = wait_for_originals
+        .chain(tapped)
+        .map(|chunk| chunk.map(Frame::data).map_err(BoxError::from));
     response
         .body(BodyExt::boxed_unsync(StreamBody::new(frames)))
         .unwrap_or_else(|_| super::reply::empty(hyper::StatusCode::BAD_GATEWAY))

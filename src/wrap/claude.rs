@@ -62,6 +62,7 @@ mod tests {
             program: "claude".into(),
             base_url: Secret::new("http://127.0.0.1:9/s/abc"),
             secret: Secret::new("abc"),
+            origin: "http://127.0.0.1:9".into(),
             originals: None,
         }
     }

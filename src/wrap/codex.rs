@@ -4,6 +4,7 @@
 use super::Session;
 use super::child::Launch;
 use crate::env;
+use crate::proxy::SESSION_HEADER;
 use crate::proxy::route::{is_minimax_model, upstream_model_name};
 
 /// The executable looked up on PATH.
@@ -14,6 +15,13 @@ pub const INSTALL: &str = "npm install -g @openai/codex";
 const PROVIDER: &str = "headroom";
 
 /// The command for Codex on this session.
+///
+/// Codex's argv is visible to every local user (`ps`), so nothing in it may authorize a request:
+/// the base URL carries no secret, and Codex sends the session secret from its environment in the
+/// session header (`env_http_headers`). Where headroom holds the key (OPENAI_API_KEY, or a MiniMax
+/// model's MINIMAX_API_KEY), Codex's bearer is the session secret too, the proxy sends the real
+/// key upstream, and the key is taken out of Codex's environment. Otherwise Codex signs in by
+/// itself (its `auth.json`, an API key or a ChatGPT login) and that bearer passes through.
 pub fn launch(
     session: &Session,
     model: Option<&str>,
@@ -26,23 +34,22 @@ pub fn launch(
         format!("model_providers.{PROVIDER}.name=\"{PROVIDER}\""),
         format!(
             "model_providers.{PROVIDER}.base_url=\"{}/v1\"",
-            session.base_url.expose()
+            session.origin
         ),
         format!("model_providers.{PROVIDER}.wire_api=\"responses\""),
+        format!(
+            "model_providers.{PROVIDER}.env_http_headers={{\"{SESSION_HEADER}\"=\"{}\"}}",
+            env::HEADROOM_SESSION_TOKEN
+        ),
     ];
     let mut launch = Launch::new(session.program.clone(), Vec::new());
-    if minimax {
-        // Codex sends this token as its bearer; the proxy drops it and sends MINIMAX_API_KEY.
-        launch.set(env::HEADROOM_SESSION_TOKEN, session.secret.expose());
+    launch.set(env::HEADROOM_SESSION_TOKEN, session.secret.expose());
+    if minimax || has_openai_key {
         overrides.push(format!(
             "model_providers.{PROVIDER}.env_key=\"{}\"",
             env::HEADROOM_SESSION_TOKEN
         ));
-    } else if has_openai_key {
-        overrides.push(format!(
-            "model_providers.{PROVIDER}.env_key=\"{}\"",
-            env::OPENAI_API_KEY
-        ));
+        launch.remove(env::OPENAI_API_KEY);
     } else {
         overrides.push(format!(
             "model_providers.{PROVIDER}.requires_openai_auth=true"
@@ -94,12 +101,13 @@ mod tests {
             program: "codex".into(),
             base_url: Secret::new("http://127.0.0.1:9/s/abc"),
             secret: Secret::new("abc"),
+            origin: "http://127.0.0.1:9".into(),
             originals: None,
         }
     }
 
     #[test]
-    fn overrides_come_before_the_users_arguments() {
+    fn overrides_come_before_the_users_arguments_and_hold_no_secret() {
         let launch = launch(
             &session(),
             None,
@@ -114,15 +122,27 @@ mod tests {
                 "-c",
                 "model_providers.headroom.name=\"headroom\"",
                 "-c",
-                "model_providers.headroom.base_url=\"http://127.0.0.1:9/s/abc/v1\"",
+                "model_providers.headroom.base_url=\"http://127.0.0.1:9/v1\"",
                 "-c",
                 "model_providers.headroom.wire_api=\"responses\"",
                 "-c",
-                "model_providers.headroom.env_key=\"OPENAI_API_KEY\"",
+                "model_providers.headroom.env_http_headers={\"x-headroom-session\"=\"HEADROOM_SESSION_TOKEN\"}",
+                "-c",
+                "model_providers.headroom.env_key=\"HEADROOM_SESSION_TOKEN\"",
                 "exec",
                 "-c",
                 "x=1",
             ]
+        );
+        assert!(
+            !launch.args.iter().any(|arg| arg.contains("abc")),
+            "the secret is in argv"
+        );
+        assert_eq!(launch.env_value(env::HEADROOM_SESSION_TOKEN), Some("abc"));
+        assert_eq!(
+            launch.removed,
+            [env::OPENAI_API_KEY],
+            "the proxy holds the key"
         );
     }
 
@@ -135,6 +155,13 @@ mod tests {
                 .contains(&"model_providers.headroom.requires_openai_auth=true".to_string())
         );
         assert!(!launch.args.iter().any(|arg| arg.contains("env_key")));
+        assert!(
+            launch
+                .args
+                .iter()
+                .any(|arg| arg.contains("env_http_headers"))
+        );
+        assert!(launch.removed.is_empty());
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Session {
     pub base_url: Secret,
     /// The session secret alone.
     pub secret: Secret,
+    /// `http://127.0.0.1:PORT`, no secret: for an agent whose argv others can see.
+    pub origin: String,
     /// Where originals of cut tool outputs are kept, when outputs may be cut: the agent is
     /// allowed to read there.
     pub originals: Option<PathBuf>,
@@ -99,6 +101,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             program,
             base_url: proxy.base_url.clone(),
             secret: proxy.secret.clone(),
+            origin: proxy.origin.clone(),
             originals: compressor
                 .as_deref()
                 .and_then(Compressor::originals_dir)

@@ -15,6 +15,8 @@ mod real_clients;
 mod report;
 /// Which upstream gets each request, and whose key goes with it.
 mod routing;
+/// Attacks by other local users and processes, and hostile upstreams.
+mod security;
 /// Responses relayed byte for byte while they arrive.
 mod streaming;
 /// Launching the agent: env and argv injection, exit codes, signals.

@@ -584,9 +584,16 @@ fn claude_code_sessions_get_compressed_tool_output_a_stable_cached_prefix_and_ca
     // Claude Code was allowed to read the original where the marker points, and its Read result
     // went upstream whole: every line, with Claude Code's line numbers.
     let read = last[1].1.to_string();
+    let kept: Vec<String> = std::fs::read_dir(dir.path("headroom/originals"))
+        .map(|entries| {
+            entries
+                .filter_map(|entry| Some(entry.ok()?.path().display().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
     assert!(
         read.contains("GET /items/100 200") && read.contains("GET /items/399 200"),
-        "{read}"
+        "{read}\nmarker: {log_output}\noriginals: {kept:?}"
     );
     assert!(!read.contains("omitted"), "{read}");
     // Later turns replay exactly the same bytes for the first output: the cached prefix holds.

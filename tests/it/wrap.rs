@@ -91,10 +91,13 @@ fn codex_gets_provider_overrides_before_user_args() {
     assert_eq!(argv[user..], ["exec", "--json", "hi"]);
     assert_eq!(argv[user - 2..user], ["-m", "gpt-6.1-sol"]);
     assert!(argv.contains(&"model_provider=\"headroom\"".to_owned()));
-    assert!(argv.contains(&"model_providers.headroom.env_key=\"OPENAI_API_KEY\"".to_owned()));
+    assert!(
+        argv.contains(&"model_providers.headroom.env_key=\"HEADROOM_SESSION_TOKEN\"".to_owned())
+    );
     assert!(argv.iter().any(|arg| {
         arg.starts_with("model_providers.headroom.base_url=\"http://127.0.0.1:")
             && arg.ends_with("/v1\"")
+            && !arg.contains("/s/")
     }));
 }
 

@@ -6,6 +6,7 @@ $STUB_OUT. Exits with the plan's exit code."""
 import http.client
 import json
 import os
+import re
 import sys
 import urllib.parse
 
@@ -24,6 +25,13 @@ if "model_providers.headroom.base_url" in overrides:  # Codex
     key_var = overrides.get("model_providers.headroom.env_key")
     if key_var and os.environ.get(key_var):
         auth["Authorization"] = "Bearer " + os.environ[key_var]
+    elif "model_providers.headroom.requires_openai_auth" in overrides and os.environ.get("STUB_OWN_LOGIN"):
+        # Codex's own sign-in (auth.json, a ChatGPT login).
+        auth["Authorization"] = "Bearer " + os.environ["STUB_OWN_LOGIN"]
+    # env_http_headers: header values read from the environment.
+    for header, var in re.findall(r'"([^"]+)"\s*=\s*"([^"]+)"', overrides.get("model_providers.headroom.env_http_headers", "")):
+        if os.environ.get(var):
+            auth[header] = os.environ[var]
 else:  # Claude Code
     base = os.environ["ANTHROPIC_BASE_URL"]
     auth = {}
@@ -43,7 +51,8 @@ for request in plan.get("requests", []):
     body = request.get("body_raw")
     if body is None:
         body = json.dumps(request["body"])
-    headers = dict(auth)
+    # "as_other_user": what another local user can send, knowing only this process's argv.
+    headers = {} if request.get("as_other_user") else dict(auth)
     headers.update(request.get("headers", {}))
     headers.setdefault("content-type", "application/json")
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
