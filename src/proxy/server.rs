@@ -93,6 +93,9 @@ impl Proxy {
         let secret = Secret::random().context("could not make the session secret")?;
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout()?)
+            // A redirect goes back to the agent as the upstream sent it: followed here, it would
+            // carry the agent's credentials to another origin and turn a POST into a GET.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("could not build the HTTP client")?;
         let state = Arc::new(State {

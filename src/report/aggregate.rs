@@ -57,12 +57,16 @@ impl Totals {
     pub fn add(&mut self, request: &PricedRequest) {
         self.requests += 1;
         self.failed_requests += u64::from(request.is_failure());
-        if let Some(usage) = &request.usage {
+        if let Some(usage) = request
+            .usage
+            .as_ref()
+            .filter(|_| !request.implausible_usage)
+        {
             self.usage.add(usage);
         }
         self.known_cost_usd += request.cost_usd.unwrap_or(0.0);
         self.unpriced_requests += u64::from(request.is_unpriced());
-        self.tokens_saved += request.tokens_saved;
+        self.tokens_saved = self.tokens_saved.saturating_add(request.tokens_saved);
         self.saved_usd += request.saved_usd.unwrap_or(0.0);
         self.retrievals += request.retrievals;
         self.retrieved_tokens = self
@@ -279,6 +283,7 @@ mod tests {
         PricedRequest {
             retrievals: 0,
             retrieved_tokens: 0,
+            implausible_usage: false,
             provider: provider.into(),
             model: model.into(),
             status: 200,

@@ -1,7 +1,30 @@
 //! How numbers and money read in the human renderers (table, markdown): thousands separators,
-//! enough decimals that small costs never read as zero, and `?` for unknown costs.
+//! enough decimals that small costs never read as zero, `?` for unknown costs, and names from
+//! upstreams made safe to print.
 
 use super::aggregate::{Reprice, Totals};
+
+/// Longest name shown in a terminal; longer ones are cut with `…`.
+const MAX_SHOWN_CHARS: usize = 64;
+
+/// A name that came from outside (a model name an upstream reported) as it may reach a terminal:
+/// control characters written as escapes, so no byte of it can colour the terminal, move the
+/// cursor or forge a line, and cut to `MAX_SHOWN_CHARS`.
+pub fn shown(name: &str) -> String {
+    let mut out = String::with_capacity(name.len().min(MAX_SHOWN_CHARS + 8));
+    for (i, c) in name.chars().enumerate() {
+        if i == MAX_SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// Dollars with enough digits that small amounts do not read as zero.
 pub fn usd(amount: f64) -> String {
@@ -77,6 +100,16 @@ pub fn reprice_line(reprice: &Reprice, actual: &Totals, subject: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_from_upstreams_cannot_reach_the_terminal_raw() {
+        assert_eq!(shown("MiniMax-M3"), "MiniMax-M3");
+        assert_eq!(shown("x\u{1b}[31mred\u{7}"), "x\\u{1b}[31mred\\u{7}");
+        assert_eq!(shown("a\nheadroom: 200 forged"), "a\\nheadroom: 200 forged");
+        let long = "m".repeat(100);
+        assert_eq!(shown(&long).chars().count(), MAX_SHOWN_CHARS + 1);
+        assert!(shown(&long).ends_with('…'));
+    }
 
     #[test]
     fn formats_counts_and_dollars() {

@@ -58,6 +58,7 @@ fn line(cells: impl Iterator<Item = String>) -> String {
     format!("| {} |\n", cells.join(" | "))
 }
 
+/// A key as a table cell: control characters escaped (a newline would end the row), `|` too.
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|")
+    super::format::shown(text).replace('|', "\\|")
 }

@@ -164,6 +164,7 @@ mod tests {
             requests: vec![PricedRequest {
                 retrievals: 0,
                 retrieved_tokens: 0,
+                implausible_usage: false,
                 provider: "anthropic".into(),
                 model: "claude-opus-5-5".into(),
                 status: 200,

@@ -5,7 +5,7 @@ use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table};
 
 use super::aggregate::Report;
-use super::format::{VALUE_HEADERS, value_cells};
+use super::format::{VALUE_HEADERS, shown, value_cells};
 
 /// How the table may decorate itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,12 @@ pub fn render(report: &Report, style: Style) -> String {
         }
     }
     for row in &report.rows {
-        table.add_row(row.key.iter().cloned().chain(value_cells(&row.totals)));
+        table.add_row(
+            row.key
+                .iter()
+                .map(|key| shown(key))
+                .chain(value_cells(&row.totals)),
+        );
     }
     let mut total_key = vec![String::new(); keys.len()];
     total_key[0] = "Total".into();

@@ -85,7 +85,7 @@ fn anthropic_usage(usage: &Value) -> Usage {
     let write_5m = count(usage, &["cache_creation", "ephemeral_5m_input_tokens"]);
     let write_1h = count(usage, &["cache_creation", "ephemeral_1h_input_tokens"]);
     // Without the breakdown every write is a 5-minute write, the API's default lifetime.
-    let (write_5m, write_1h) = if write_5m + write_1h == 0 {
+    let (write_5m, write_1h) = if write_5m == 0 && write_1h == 0 {
         (write_total, 0)
     } else {
         (write_5m, write_1h)

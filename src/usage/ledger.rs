@@ -62,6 +62,10 @@ pub struct PricedRequest {
     /// Tokens those reads (and replays of earlier ones) put into the prompt.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retrieved_tokens: u64,
+    /// The upstream reported more tokens than any request can use: its usage is kept here as
+    /// reported, but neither priced (the cost is unknown) nor summed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implausible_usage: bool,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -122,9 +126,11 @@ impl Ledger {
 
     /// Records one finished request.
     pub fn record(&self, record: RequestRecord) {
+        let implausible_usage = record.usage.is_some_and(|usage| !usage.is_plausible());
         let priced = record
             .usage
             .as_ref()
+            .filter(|_| !implausible_usage)
             .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
         // Pricing above happens outside the lock; only the bookkeeping below is inside.
         let mut state = self.lock();
@@ -150,6 +156,7 @@ impl Ledger {
                 .as_ref()
                 .map_or(0, |compression| compression.retrievals()),
             retrieved_tokens: 0,
+            implausible_usage,
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
         state.unpriced_requests += u64::from(request.is_unpriced());

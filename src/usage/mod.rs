@@ -31,20 +31,45 @@ pub struct Usage {
 impl Usage {
     /// All cache writes, whatever their lifetime.
     pub fn cache_write_tokens(&self) -> u64 {
-        self.cache_write_5m_tokens + self.cache_write_1h_tokens
+        self.cache_write_5m_tokens
+            .saturating_add(self.cache_write_1h_tokens)
     }
 
     /// The whole prompt: fresh input, cache reads and cache writes.
     pub fn prompt_tokens(&self) -> u64 {
-        self.input_tokens + self.cache_read_tokens + self.cache_write_tokens()
+        self.input_tokens
+            .saturating_add(self.cache_read_tokens)
+            .saturating_add(self.cache_write_tokens())
     }
 
-    /// Adds another request's usage to this one.
+    /// Adds another request's usage to this one; sums stop at the largest count rather than wrap.
     pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cache_read_tokens += other.cache_read_tokens;
-        self.cache_write_5m_tokens += other.cache_write_5m_tokens;
-        self.cache_write_1h_tokens += other.cache_write_1h_tokens;
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_add(other.cache_read_tokens);
+        self.cache_write_5m_tokens = self
+            .cache_write_5m_tokens
+            .saturating_add(other.cache_write_5m_tokens);
+        self.cache_write_1h_tokens = self
+            .cache_write_1h_tokens
+            .saturating_add(other.cache_write_1h_tokens);
+    }
+
+    /// Whether one request could really have used this many tokens: no model takes or writes a
+    /// billion in one request, so a larger count is an upstream's error (or a hostile upstream),
+    /// to be flagged rather than priced and summed.
+    pub fn is_plausible(&self) -> bool {
+        const MAX_PER_REQUEST: u64 = 1_000_000_000;
+        [
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_5m_tokens,
+            self.cache_write_1h_tokens,
+        ]
+        .iter()
+        .all(|&count| count <= MAX_PER_REQUEST)
     }
 }

@@ -209,7 +209,7 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     {
         eprintln!(
             "hint: {} has no known price (shown as ?); add it to prices.toml (see `headroom wrap --help`, --prices)",
-            row.model
+            format::shown(&row.model)
         );
     }
     if let Some(budget) = summary
@@ -381,7 +381,7 @@ async fn print_records(mut records: mpsc::UnboundedReceiver<RequestRecord>) {
             "headroom: {} {} {} via {} {}{} {:.0}ms",
             record.status,
             record.provider,
-            record.model,
+            format::shown(&record.model),
             record.upstream,
             tokens,
             compressed,

@@ -105,3 +105,85 @@ fn paths_that_leave_the_upstream_base_are_refused() {
     assert_eq!(minimax.requests().len(), 1);
     assert_eq!(minimax.requests()[0].path_and_query, "/v1/messages");
 }
+
+/// An upstream that answers with a redirect gets it relayed to the agent; headroom itself never
+/// follows it, so no credential reaches the redirect's target.
+#[test]
+fn upstream_redirects_are_relayed_never_followed() {
+    let elsewhere = ok_upstream();
+    let target = format!("{}/v1/messages", elsewhere.url);
+    for status in [301u16, 302, 307, 308] {
+        let location = target.clone();
+        let redirecting =
+            MockUpstream::start("", move |_| Reply::Redirect(status, location.clone()));
+        let dir = Dir::new();
+        let body = json!({"model": "minimax/MiniMax-M3", "messages": []});
+        let plan = json!({"requests": [{"path": "/v1/messages", "body": body}]});
+        wrap_stub(&dir, "claude", &plan, &[])
+            .env("MINIMAX_API_KEY", "mm-secret-key")
+            .env("MINIMAX_TARGET_API_URL", &redirecting.url)
+            .assert()
+            .success();
+        let response = &dir.read_json("stub.json")["responses"][0];
+        assert_eq!(response["status"], status, "{response}");
+        assert_eq!(response["headers"]["location"], target.as_str());
+        assert_eq!(redirecting.requests().len(), 1);
+    }
+    assert!(elsewhere.requests().is_empty(), "a redirect was followed");
+}
+
+/// A hostile upstream's model name cannot colour the terminal or forge lines, and token counts
+/// past what any request can use are flagged, not summed or priced (they used to wrap to 26).
+#[test]
+fn hostile_upstream_names_and_counts_reach_neither_the_terminal_nor_the_totals() {
+    let evil = "claude-opus-5-5\u{1b}[31m\nheadroom: 200 forged line\u{7}";
+    let hostile = MockUpstream::start("", move |request| {
+        let huge = request.path_and_query.contains("huge");
+        let tokens = if huge { u64::MAX } else { 1_000 };
+        Reply::Json(
+            200,
+            json!({"model": evil, "usage": {"input_tokens": tokens, "output_tokens": tokens}})
+                .to_string(),
+        )
+    });
+    let dir = Dir::new();
+    let body = json!({"model": "claude-opus-5-5", "messages": []});
+    let plan = json!({"requests": [
+        {"path": "/v1/messages", "body": body},
+        {"path": "/v1/messages?huge=1", "body": body},
+        {"path": "/v1/messages?huge=2", "body": body},
+    ]});
+    let output = wrap_stub(&dir, "claude", &plan, &["--color", "never"])
+        .arg("-v")
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &hostile.url)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(
+        !stderr
+            .lines()
+            .any(|line| line.starts_with("headroom: 200 forged")),
+        "{stderr}"
+    );
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["totals"]["input_tokens"], 1_000, "{summary}");
+    assert_eq!(summary["totals"]["output_tokens"], 1_000);
+    assert!(
+        summary["totals"]["cost_usd"].is_null(),
+        "the cost is unknown, not $5e14"
+    );
+    let flagged = summary["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|request| request["implausible_usage"] == true)
+        .count();
+    assert_eq!(flagged, 2);
+}

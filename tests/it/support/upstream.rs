@@ -52,6 +52,8 @@ impl Recorded {
 pub enum Reply {
     /// A JSON body with this status.
     Json(u16, String),
+    /// A redirect with this status to this location.
+    Redirect(u16, String),
     /// An SSE stream of these raw chunks; with `gate`, everything after the first chunk waits
     /// until that file exists (the client got the first chunk), for at most 10 s.
     Sse {
@@ -182,6 +184,11 @@ async fn answer(
             .status(status)
             .header("content-type", "application/json")
             .body(http_body_util::Full::new(Bytes::from(body)).boxed())
+            .unwrap(),
+        Reply::Redirect(status, location) => Response::builder()
+            .status(status)
+            .header("location", location)
+            .body(http_body_util::Full::new(Bytes::new()).boxed())
             .unwrap(),
         Reply::Sse { chunks, gate } => {
             let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(16);
