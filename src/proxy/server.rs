@@ -52,6 +52,7 @@ pub struct State {
     budget_usd: Option<f64>,
     refused_requests: AtomicU64,
     compressor: Option<Arc<Compressor>>,
+    pinned_provider: Option<Provider>,
     background: Background,
 }
 
@@ -64,6 +65,9 @@ pub struct ProxyOptions {
     pub budget_usd: Option<f64>,
     /// `None` with --no-compress.
     pub compressor: Option<Arc<Compressor>>,
+    /// The provider `wrap --model` chose, when it is not the agent's own: a body whose model
+    /// cannot be read is then refused rather than sent to the agent's own upstream.
+    pub pinned_provider: Option<Provider>,
 }
 
 /// A running proxy; call `shutdown` once the agent has exited.
@@ -108,6 +112,7 @@ impl Proxy {
             budget_usd: options.budget_usd,
             refused_requests: AtomicU64::new(0),
             compressor: options.compressor,
+            pinned_provider: options.pinned_provider,
             background: Background::start().context("could not start a thread")?,
         });
         let (stop, stopped) = oneshot::channel();
@@ -231,6 +236,24 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
     };
 
     let model = forward::find_model(&body);
+    if let Some(pinned) = state.pinned_provider
+        && model.is_none()
+        && parts.method == Method::POST
+        && !body.is_empty()
+    {
+        // Duplicate `model` keys (upstreams read the last), a model that is not a string, or
+        // bytes after the JSON: routed by default, such a body would reach the agent's own
+        // provider with its credentials.
+        return reply::error(
+            family,
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "headroom: this session runs on {} (wrap --model), and this request's model could not be read \
+                 (not JSON, a duplicate or non-string \"model\", or bytes after the JSON); nothing was forwarded",
+                pinned.id()
+            ),
+        );
+    }
     let route = route::route_for(
         &path_and_query,
         model.as_ref().map(|field| field.name.as_str()),

@@ -95,6 +95,11 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             default_family: family,
             budget_usd: args.budget,
             compressor: compressor.clone(),
+            pinned_provider: args
+                .model
+                .as_deref()
+                .filter(|model| is_minimax_model(model))
+                .map(|_| crate::proxy::route::Provider::MiniMax),
         };
         let proxy = Proxy::start(options, ledger.clone()).await?;
         let session = Session {

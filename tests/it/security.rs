@@ -187,3 +187,44 @@ fn hostile_upstream_names_and_counts_reach_neither_the_terminal_nor_the_totals()
         .count();
     assert_eq!(flagged, 2);
 }
+
+/// In a MiniMax session, a body whose model an upstream could read differently (duplicate keys,
+/// a non-string model, bytes after the JSON) gets a 400 instead of going to Anthropic.
+#[test]
+fn a_body_with_an_unreadable_model_in_a_minimax_session_goes_nowhere() {
+    let minimax = ok_upstream();
+    let anthropic = ok_upstream();
+    let dir = Dir::new();
+    let plan = json!({"requests": [
+        {"path": "/v1/messages", "body_raw": r#"{"model":"minimax/MiniMax-M3","model":"claude-opus-5-5","messages":[]}"#},
+        {"path": "/v1/messages", "body_raw": r#"{"model":["minimax/MiniMax-M3"],"messages":[]}"#},
+        {"path": "/v1/messages", "body_raw": r#"{"model":"minimax/MiniMax-M3","messages":[]} trailing"#},
+        {"path": "/v1/messages", "body_raw": r#"{"model":"minimax/MiniMax-M3","messages":[]}"#},
+    ]});
+    wrap_stub(&dir, "claude", &plan, &["--model", "minimax/MiniMax-M3"])
+        .env("MINIMAX_API_KEY", "mm-secret-key")
+        .env("ANTHROPIC_API_KEY", "sk-ant-user")
+        .env("MINIMAX_TARGET_API_URL", &minimax.url)
+        .env("ANTHROPIC_TARGET_API_URL", &anthropic.url)
+        .assert()
+        .success();
+    let stub = dir.read_json("stub.json");
+    let statuses: Vec<u64> = stub["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [400, 400, 400, 200], "{stub}");
+    assert!(
+        stub["responses"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("\"type\":\"error\"")
+    );
+    assert!(
+        anthropic.requests().is_empty(),
+        "a MiniMax conversation reached Anthropic"
+    );
+    assert_eq!(minimax.requests().len(), 1);
+}
