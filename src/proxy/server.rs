@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -15,10 +15,10 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use super::background::Background;
@@ -36,6 +36,13 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Request bodies up to this size are compressed on the runtime's own thread (see `compress`).
 const INLINE_COMPRESS_BYTES: usize = 256 * 1024;
+/// A client must send each request's headers within this, also the next request on a kept-alive
+/// connection (so it is the idle timeout as well); longer than agents' own idle timeouts.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Open connections allowed at once; at the cap, one that never presented the secret is closed.
+const MAX_CONNECTIONS: usize = 128;
+/// How long the accept loop waits after a failed accept (out of file descriptors, say).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 /// How long shutdown waits for in-flight responses after the agent has exited.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -161,22 +168,100 @@ fn connect_timeout() -> Result<Duration, crate::error::Error> {
         })
 }
 
+/// Open connections, so that the cap can close one that never proved it is the agent's.
+#[derive(Default)]
+struct Connections {
+    open: Vec<Arc<Connection>>,
+}
+
+/// One connection's standing.
+#[derive(Default)]
+struct Connection {
+    /// Set once a request on it carried the session secret.
+    authenticated: AtomicBool,
+    /// Closes the connection when notified.
+    close: Notify,
+}
+
+fn lock(connections: &std::sync::Mutex<Connections>) -> std::sync::MutexGuard<'_, Connections> {
+    connections
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+}
+
+impl Connections {
+    /// Makes room for one more: at the cap, the oldest connection that never presented the secret
+    /// is closed. `false` when every open connection is the agent's (the new one is refused).
+    fn make_room(&mut self) -> bool {
+        if self.open.len() < MAX_CONNECTIONS {
+            return true;
+        }
+        self.close_one_stranger()
+    }
+
+    /// Closes the oldest connection that never presented the secret, if there is one.
+    fn close_one_stranger(&mut self) -> bool {
+        let Some(at) = self
+            .open
+            .iter()
+            .position(|connection| !connection.authenticated.load(Ordering::Relaxed))
+        else {
+            return false;
+        };
+        let stranger = self.open.remove(at);
+        stranger.close.notify_one();
+        true
+    }
+}
+
 async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::Receiver<()>) {
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(std::sync::Mutex::new(Connections::default()));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
+                let tcp = match accepted {
+                    Ok((tcp, _)) => tcp,
+                    Err(error) => {
+                        // Out of file descriptors (a flood of idle sockets): free one by closing a
+                        // stranger's connection, and wait a moment instead of spinning on accept.
+                        let out_of_fds = matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
+                        if out_of_fds {
+                            lock(&connections).close_one_stranger();
+                        }
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
+                let connection = Arc::new(Connection::default());
+                {
+                    let mut open = lock(&connections);
+                    if !open.make_room() {
+                        continue;
+                    }
+                    open.open.push(connection.clone());
+                }
                 let _ = tcp.set_nodelay(true);
                 let state = state.clone();
+                let standing = connection.clone();
                 let service = service_fn(move |request| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(handle(&state, request).await) }
+                    let (state, standing) = (state.clone(), standing.clone());
+                    async move { Ok::<_, Infallible>(handle(&state, request, &standing.authenticated).await) }
                 });
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
-                let connection = graceful.watch(connection);
+                // A client must send a request's headers within the timeout, including the next
+                // request on a kept-alive connection: idle sockets do not stay open for ever.
+                let serving = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(tcp), service);
+                let serving = graceful.watch(serving);
+                let connections = connections.clone();
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    tokio::select! {
+                        _ = serving => {}
+                        () = connection.close.notified() => {}
+                    }
+                    lock(&connections).open.retain(|open| !Arc::ptr_eq(open, &connection));
                 });
             }
             _ = &mut stopped => break,
@@ -186,8 +271,13 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::R
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
 }
 
-/// Handles one request: check the session prefix, route, forward, relay.
-pub async fn handle(state: &State, request: Request<Incoming>) -> Response<ProxyBody> {
+/// Handles one request: check the session prefix, route, forward, relay. `authenticated` is set
+/// when the request proves it is the agent's.
+pub async fn handle(
+    state: &State,
+    request: Request<Incoming>,
+    authenticated: &AtomicBool,
+) -> Response<ProxyBody> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
@@ -198,6 +288,7 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Proxy
         }
         return reply::empty(StatusCode::NOT_FOUND);
     };
+    authenticated.store(true, Ordering::Relaxed);
     if !is_normal(rest) {
         return reply::error(
             route::family_for(rest, state.default_family),

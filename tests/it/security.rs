@@ -228,3 +228,76 @@ fn a_body_with_an_unreadable_model_in_a_minimax_session_goes_nowhere() {
     );
     assert_eq!(minimax.requests().len(), 1);
 }
+
+/// A local process that opens more idle sockets than headroom may have file descriptors cannot
+/// lock the agent out: strangers' connections are closed first and the accept loop backs off.
+#[test]
+fn an_idle_socket_flood_at_the_fd_limit_does_not_lock_the_agent_out() {
+    use std::os::unix::process::CommandExt;
+    let upstream = ok_upstream();
+    let dir = Dir::new();
+    let (announce, gate) = (dir.path("listening"), dir.path("flooded"));
+    let body = json!({"model": "claude-opus-5-5", "messages": []});
+    let plan = json!({
+        "announce": announce, "wait_for": gate,
+        "requests": [{"path": "/v1/messages", "body": body}],
+    });
+    let plan_path = dir.write("plan.json", &plan.to_string());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"));
+    command
+        .env("STUB_PLAN", plan_path)
+        .env("STUB_OUT", dir.path("stub.json"))
+        .env("HEADROOM_HOME", dir.path("home"))
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .args(["--quiet", "wrap", "claude", "--agent-bin"])
+        .arg(crate::support::stub_agent())
+        .arg("--summary")
+        .arg(dir.path("summary.json"));
+    // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 256,
+                rlim_max: 256,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut headroom = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !announce.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let address = std::fs::read_to_string(&announce).unwrap();
+    let flood: Vec<std::net::TcpStream> = (0..300)
+        .filter_map(|_| std::net::TcpStream::connect(&address).ok())
+        .collect();
+    assert!(flood.len() > 256, "{} sockets opened", flood.len());
+    std::fs::write(&gate, "go").unwrap();
+    // Generous: the request completes at once; this only stops a hung test.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = headroom.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent's request never completed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(flood);
+    assert!(status.success());
+    let stub = dir.read_json("stub.json");
+    assert_eq!(stub["responses"][0]["status"], 200, "{stub}");
+    assert_eq!(upstream.requests().len(), 1);
+}

@@ -41,6 +41,15 @@ else:  # Claude Code
         auth["x-api-key"] = os.environ["ANTHROPIC_API_KEY"]
 
 parsed = urllib.parse.urlsplit(base)
+if plan.get("announce"):
+    # Where the proxy listens, for a test that attacks it meanwhile.
+    open(plan["announce"] + ".tmp", "w").write(f"{parsed.hostname}:{parsed.port}")
+    os.rename(plan["announce"] + ".tmp", plan["announce"])
+if plan.get("wait_for"):
+    import time
+    deadline = time.time() + 30
+    while not os.path.exists(plan["wait_for"]) and time.time() < deadline:
+        time.sleep(0.01)
 out = {"argv": argv, "env": {k: os.environ.get(k) for k in plan.get("env_dump", [])}, "base": base, "responses": []}
 for request in plan.get("requests", []):
     path = request["path"]
