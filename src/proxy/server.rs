@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -18,7 +18,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 use super::background::Background;
@@ -32,6 +32,8 @@ use crate::usage::ledger::{Ledger, RequestRecord};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// All request bodies in memory at once stay under this.
+const MAX_BODIES_BYTES: usize = 256 * 1024 * 1024;
 /// How long to wait for a TCP/TLS connection to an upstream, unless HEADROOM_CONNECT_TIMEOUT says.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Request bodies up to this size are compressed on the runtime's own thread (see `compress`).
@@ -60,6 +62,8 @@ pub struct State {
     refused_requests: AtomicU64,
     compressor: Option<Arc<Compressor>>,
     pinned_provider: Option<Provider>,
+    /// The budget of request bytes in memory, in KiB.
+    bodies: Arc<Semaphore>,
     background: Background,
 }
 
@@ -120,6 +124,7 @@ impl Proxy {
             refused_requests: AtomicU64::new(0),
             compressor: options.compressor,
             pinned_provider: options.pinned_provider,
+            bodies: Arc::new(Semaphore::new(MAX_BODIES_BYTES / 1024)),
             background: Background::start().context("could not start a thread")?,
         });
         let (stop, stopped) = oneshot::channel();
@@ -305,25 +310,10 @@ pub async fn handle(
     };
     let family = route::family_for(&path_and_query, state.default_family);
 
-    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            let too_large = error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            let (status, message) = if too_large {
-                (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("headroom: request body over {MAX_REQUEST_BYTES} bytes"),
-                )
-            } else {
-                (
-                    StatusCode::BAD_REQUEST,
-                    format!("headroom: could not read the request body: {error}"),
-                )
-            };
-            return reply::error(family, status, &message);
-        }
+    // Held until the body has gone upstream: every body in memory counts against one budget.
+    let (body, _body_budget) = match collect(state, body).await {
+        Ok(collected) => collected,
+        Err((status, message)) => return reply::error(family, status, &message),
     };
 
     let model = forward::find_model(&body);
@@ -494,6 +484,67 @@ impl Compressed {
             written: None,
         }
     }
+}
+
+/// A request body, read whole (compression and routing need it), within the per-request limit
+/// and the budget for all bodies in memory at once: beyond that a flood of large bodies gets a
+/// 503 instead of the memory. The permit is the body's share of that budget.
+async fn collect(
+    state: &State,
+    mut body: Incoming,
+) -> Result<(Bytes, OwnedSemaphorePermit), (StatusCode, String)> {
+    let busy = || {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "headroom: over {} MiB of request bodies are in flight; try again in a moment",
+                MAX_BODIES_BYTES >> 20
+            ),
+        )
+    };
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("headroom: request body over {MAX_REQUEST_BYTES} bytes"),
+        )
+    };
+    let declared = hyper::body::Body::size_hint(&body).lower() as usize;
+    if declared > MAX_REQUEST_BYTES {
+        return Err(too_large());
+    }
+    let kib = |bytes: usize| u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+    let mut permit = state
+        .bodies
+        .clone()
+        .try_acquire_many_owned(kib(declared))
+        .map_err(|_| busy())?;
+    let mut held = declared;
+    let mut collected = bytes::BytesMut::with_capacity(declared);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("headroom: could not read the request body: {error}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if collected.len() + data.len() > MAX_REQUEST_BYTES {
+            return Err(too_large());
+        }
+        collected.extend_from_slice(&data);
+        if collected.len() > held {
+            let more = state
+                .bodies
+                .clone()
+                .try_acquire_many_owned(kib(collected.len()) - kib(held))
+                .map_err(|_| busy())?;
+            permit.merge(more);
+            held = kib(collected.len()) as usize * 1024;
+        }
+    }
+    Ok((collected.freeze(), permit))
 }
 
 /// The path to route, if the request proves it comes from the agent: the session secret as the

@@ -277,9 +277,10 @@ fn an_idle_socket_flood_at_the_fd_limit_does_not_lock_the_agent_out() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let address = std::fs::read_to_string(&announce).unwrap();
+    let proxy: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    let address = proxy["address"].as_str().unwrap();
     let flood: Vec<std::net::TcpStream> = (0..300)
-        .filter_map(|_| std::net::TcpStream::connect(&address).ok())
+        .filter_map(|_| std::net::TcpStream::connect(address).ok())
         .collect();
     assert!(flood.len() > 256, "{} sockets opened", flood.len());
     std::fs::write(&gate, "go").unwrap();
@@ -299,5 +300,66 @@ fn an_idle_socket_flood_at_the_fd_limit_does_not_lock_the_agent_out() {
     assert!(status.success());
     let stub = dir.read_json("stub.json");
     assert_eq!(stub["responses"][0]["status"], 200, "{stub}");
+    assert_eq!(upstream.requests().len(), 1);
+}
+
+/// Large bodies sent at once cannot take the machine's memory: past 256 MiB in flight, the next
+/// request gets a provider-shaped 503 before its body is read, and the agent is served again as
+/// soon as the others are gone.
+#[test]
+fn request_bodies_in_flight_have_one_memory_budget() {
+    use std::io::{Read, Write};
+    let upstream = ok_upstream();
+    let dir = Dir::new();
+    let (announce, gate) = (dir.path("listening"), dir.path("released"));
+    let body = json!({"model": "claude-opus-5-5", "messages": []});
+    let plan = json!({
+        "announce": announce, "wait_for": gate,
+        "requests": [{"path": "/v1/messages", "body": body}],
+    });
+    let mut headroom = wrap_stub(&dir, "claude", &plan, &[]);
+    headroom
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url);
+    let headroom = std::thread::spawn(move || {
+        headroom.assert().success();
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !announce.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let proxy: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    let send_head = |length: usize| {
+        let mut tcp = std::net::TcpStream::connect(proxy["address"].as_str().unwrap()).unwrap();
+        let mut head = format!(
+            "POST {}/v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {length}\r\nx-api-key: {}\r\n\r\n{{",
+            proxy["path"].as_str().unwrap(),
+            proxy["headers"]["x-api-key"].as_str().unwrap()
+        );
+        head.push_str(&" ".repeat(1024));
+        tcp.write_all(head.as_bytes()).unwrap();
+        tcp
+    };
+    // Four 60 MiB bodies on their way (only their first bytes sent) hold 240 MiB.
+    let held: Vec<std::net::TcpStream> = (0..4).map(|_| send_head(60 << 20)).collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut fifth = send_head(60 << 20);
+    fifth
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut answer = [0u8; 4096];
+    let read = fifth.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"type\":\"error\""), "{answer}");
+    drop(held);
+    drop(fifth);
+    std::fs::write(&gate, "go").unwrap();
+    headroom.join().unwrap();
+    assert_eq!(dir.read_json("stub.json")["responses"][0]["status"], 200);
     assert_eq!(upstream.requests().len(), 1);
 }

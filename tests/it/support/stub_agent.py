@@ -43,7 +43,8 @@ else:  # Claude Code
 parsed = urllib.parse.urlsplit(base)
 if plan.get("announce"):
     # Where the proxy listens, for a test that attacks it meanwhile.
-    open(plan["announce"] + ".tmp", "w").write(f"{parsed.hostname}:{parsed.port}")
+    json.dump({"address": f"{parsed.hostname}:{parsed.port}", "path": parsed.path, "headers": auth},
+              open(plan["announce"] + ".tmp", "w"))
     os.rename(plan["announce"] + ".tmp", plan["announce"])
 if plan.get("wait_for"):
     import time
