@@ -123,6 +123,42 @@ impl PriceBook {
         })
     }
 
+    /// The most one request can cost on `model` with at most `prompt_tokens` in and
+    /// `output_tokens` out: every prompt token at the dearest of the input and cache-write rates
+    /// (with the tier that many tokens reach), then the output. `None` when the model has no
+    /// known price.
+    pub fn worst_case(
+        &self,
+        provider_id: &str,
+        model: &str,
+        prompt_tokens: u64,
+        output_tokens: u64,
+    ) -> Option<f64> {
+        let priced = |usage: Usage| {
+            self.price(provider_id, model, &usage)
+                .map(|priced| priced.usd)
+        };
+        let base = Usage {
+            output_tokens,
+            ..Usage::default()
+        };
+        let input = priced(Usage {
+            input_tokens: prompt_tokens,
+            ..base
+        })?;
+        let writes = [
+            Usage {
+                cache_write_5m_tokens: prompt_tokens,
+                ..base
+            },
+            Usage {
+                cache_write_1h_tokens: prompt_tokens,
+                ..base
+            },
+        ];
+        Some(writes.into_iter().filter_map(priced).fold(input, f64::max))
+    }
+
     /// The provider that serves `model`, for pricing a model no request has named a provider for
     /// (`report --reprice`, `wrap --compare`).
     pub fn provider_of(model: &str) -> &'static str {

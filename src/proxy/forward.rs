@@ -39,6 +39,23 @@ pub fn find_model(body: &[u8]) -> Option<ModelField> {
     (body.get(span.clone()) == Some(raw.as_bytes())).then_some(ModelField { name, span })
 }
 
+#[derive(Deserialize)]
+struct OutputLimit {
+    max_tokens: Option<u64>,
+    max_output_tokens: Option<u64>,
+    max_completion_tokens: Option<u64>,
+}
+
+/// The most output tokens a request asks for: `max_tokens` (Messages, Chat), `max_output_tokens`
+/// (Responses) or `max_completion_tokens` (Chat); `None` when it names no limit.
+pub fn max_output_tokens(body: &[u8]) -> Option<u64> {
+    let limit: OutputLimit = serde_json::from_slice(body).ok()?;
+    limit
+        .max_tokens
+        .or(limit.max_output_tokens)
+        .or(limit.max_completion_tokens)
+}
+
 /// The body with the model's value replaced by `new_model`; every other byte is kept.
 pub fn splice_model(body: &[u8], field: &ModelField, new_model: &str) -> Bytes {
     let encoded = serde_json::Value::from(new_model).to_string();

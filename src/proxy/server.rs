@@ -28,7 +28,7 @@ use super::{ProxyBody, forward, reply};
 use crate::compress::Compressor;
 use crate::env::{self, Secret};
 use crate::usage::Compression;
-use crate::usage::ledger::{Ledger, RequestRecord};
+use crate::usage::ledger::{Ledger, Refusal, RequestRecord, Reservation};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -371,21 +371,6 @@ pub async fn handle(
             ),
         );
     }
-    if let Some(budget) = state.budget_usd {
-        let (spent, _) = state.ledger.spent();
-        if spent >= budget {
-            state.refused_requests.fetch_add(1, Ordering::Relaxed);
-            // 400: shown to the user and not retried, unlike 429 and 5xx.
-            return fail(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "headroom: the session budget of ${budget:.2} is reached (${spent:.2} spent); nothing more is forwarded. \
-                     To continue, exit and start again with a higher budget, e.g. `headroom wrap --budget {} ...`.",
-                    (budget * 2.0).max(1.0).ceil()
-                ),
-            );
-        }
-    }
     let body: Bytes = match (&model, &route.model_rewrite) {
         (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
         _ => body,
@@ -395,6 +380,17 @@ pub async fn handle(
         compression,
         written,
     } = compress(state, body, route.family).await;
+    let reservation = match state.budget_usd {
+        None => None,
+        Some(budget) => match reserve(state, budget, &route, forwarded_model.as_deref(), &body) {
+            Ok(reservation) => Some(reservation),
+            Err(message) => {
+                state.refused_requests.fetch_add(1, Ordering::Relaxed);
+                // 400: shown to the user and not retried, unlike 429 and 5xx.
+                return fail(StatusCode::BAD_REQUEST, &message);
+            }
+        },
+    };
     let headers =
         forward::upstream_headers(&parts.headers, &route, &state.upstreams, &state.secret);
     match forward::send(&state.client, parts.method, &route, headers, body).await {
@@ -409,6 +405,7 @@ pub async fn handle(
                 started,
                 compression,
                 originals_written: written,
+                reservation,
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {
@@ -484,6 +481,42 @@ impl Compressed {
             written: None,
         }
     }
+}
+
+/// Without a limit in the request, the output a budget must allow for.
+const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 128_000;
+
+/// Holds the request's worst case against the budget, or says why it may not go: every byte of
+/// the body as a prompt token (a token is at least a byte) at the dearest prompt rate, and the
+/// output it asks for at most.
+fn reserve(
+    state: &State,
+    budget: f64,
+    route: &route::Route,
+    model: Option<&str>,
+    body: &[u8],
+) -> Result<Reservation, String> {
+    let model = model.unwrap_or_default();
+    let output = forward::max_output_tokens(body).unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let rerun = (budget * 2.0).max(1.0).ceil();
+    state
+        .ledger
+        .reserve(budget, route.provider.id(), model, body.len() as u64, output)
+        .map_err(|refusal| match refusal {
+            Refusal::Exhausted {
+                spent_usd,
+                reserved_usd,
+                worst_usd,
+            } => format!(
+                "headroom: the session budget of ${budget:.2} does not cover this request (${spent_usd:.2} spent, \
+                 ${reserved_usd:.2} held by requests in flight, up to ${worst_usd:.2} for this one); nothing was forwarded. \
+                 To continue, exit and start again with a higher budget, e.g. `headroom wrap --budget {rerun} ...`."
+            ),
+            Refusal::Unpriced => format!(
+                "headroom: model {model:?} has no known price, so --budget cannot bound its cost; nothing was forwarded. \
+                 Add its rates to prices.toml (see `headroom wrap --help`, --prices) or run without --budget."
+            ),
+        })
 }
 
 /// A request body, read whole (compression and routing need it), within the per-request limit

@@ -19,7 +19,7 @@ use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
 use crate::usage::Compression;
 use crate::usage::extract::UsageReader;
-use crate::usage::ledger::{Ledger, RequestRecord};
+use crate::usage::ledger::{Ledger, RequestRecord, Reservation};
 use crate::usage::sse::EventReader;
 
 /// A non-streaming body larger than this is relayed but not read for usage.
@@ -38,6 +38,9 @@ pub struct Tap {
     pub compression: Option<Arc<dyn Compression>>,
     /// Writes the originals the request's markers name, where not written yet.
     pub originals_written: Option<super::server::KeepOriginals>,
+    /// The request's worst case held against the budget; released after the real cost is
+    /// recorded (when the tap is dropped).
+    pub reservation: Option<Reservation>,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -144,6 +147,8 @@ impl TapState {
             latency: tap.started.elapsed(),
             compression: tap.compression,
         });
+        // Only now that the real cost counts may the worst case stop holding the budget.
+        drop(tap.reservation);
     }
 }
 

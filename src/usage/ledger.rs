@@ -104,6 +104,36 @@ struct State {
     names: HashSet<Arc<str>>,
     known_cost_usd: f64,
     unpriced_requests: u64,
+    /// Worst-case costs of the requests in flight under a budget (see `reserve`).
+    reserved_usd: f64,
+}
+
+/// A request's worst-case cost, held against the budget while it is in flight and released
+/// (when dropped) once its real cost is recorded.
+#[derive(Debug)]
+pub struct Reservation {
+    ledger: Arc<Ledger>,
+    usd: f64,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let mut state = self.ledger.lock();
+        state.reserved_usd = (state.reserved_usd - self.usd).max(0.0);
+    }
+}
+
+/// Why a request may not go out under the budget.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// Its worst case does not fit in what is left.
+    Exhausted {
+        spent_usd: f64,
+        reserved_usd: f64,
+        worst_usd: f64,
+    },
+    /// The model has no known price, so its cost cannot be bounded.
+    Unpriced,
 }
 
 /// The session's running record.
@@ -205,6 +235,37 @@ impl Ledger {
             .saturating_sub(delta.added_earlier);
         let counterfactual = self.prices.price(provider, model, &without)?.usd;
         Some(counterfactual - billed_usd?)
+    }
+
+    /// Holds the worst case of a request (`prompt_tokens` at most in, `output_tokens` at most out)
+    /// against `budget_usd`, if it fits beside what is spent and what requests in flight hold:
+    /// concurrent requests can then never spend more than the budget together.
+    pub fn reserve(
+        self: &Arc<Self>,
+        budget_usd: f64,
+        provider: &str,
+        model: &str,
+        prompt_tokens: u64,
+        output_tokens: u64,
+    ) -> Result<Reservation, Refusal> {
+        let worst_usd = self
+            .prices
+            .worst_case(provider, model, prompt_tokens, output_tokens)
+            .ok_or(Refusal::Unpriced)?;
+        let mut state = self.lock();
+        if state.known_cost_usd + state.reserved_usd + worst_usd > budget_usd {
+            return Err(Refusal::Exhausted {
+                spent_usd: state.known_cost_usd,
+                reserved_usd: state.reserved_usd,
+                worst_usd,
+            });
+        }
+        state.reserved_usd += worst_usd;
+        drop(state);
+        Ok(Reservation {
+            ledger: self.clone(),
+            usd: worst_usd,
+        })
     }
 
     /// The known cost so far, and how many requests had no known price.

@@ -168,7 +168,9 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             budget_usd,
             spent_usd: spent.0,
             refused_requests,
-            fully_enforced: spent.1 == 0,
+            // Requests are held to their worst case before they go, so the budget holds unless a
+            // price was unknown (counted as nothing) or an upstream billed past its worst case.
+            fully_enforced: spent.1 == 0 && spent.0 <= budget_usd,
         }),
         ..SessionSummary::default()
     }

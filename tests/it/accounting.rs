@@ -239,28 +239,29 @@ fn default_summary_goes_to_headroom_home_sessions() {
 }
 
 #[test]
-fn budget_refuses_requests_once_reached_with_a_message_the_agent_shows() {
-    // Each request costs 100,000 × $4/MTok = $0.40 on claude-opus-5-5.
+fn budget_refuses_requests_whose_worst_case_no_longer_fits_with_a_message_the_agent_shows() {
+    // Each request: a 50,000-byte body (at most 50,000 prompt tokens, at most $8/MTok as 1-hour
+    // cache writes on claude-opus-5-5: $0.40) asking for at most 1,000 output tokens ($20/MTok:
+    // $0.02), so $0.42 is held while it is in flight; it is billed 40,000 input and 1,000
+    // output tokens: $0.16 + $0.02 = $0.18.
     let upstream = MockUpstream::start("", |_| {
         Reply::Json(
             200,
-            json!({"model":"claude-opus-5-5","usage":{"input_tokens":100000,"output_tokens":0}})
+            json!({"model":"claude-opus-5-5","usage":{"input_tokens":40000,"output_tokens":1000}})
                 .to_string(),
         )
     });
     let dir = Dir::new();
-    let body = json!({"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}});
+    let padding = "x".repeat(49_900);
+    let body = json!({"path": "/v1/messages", "body": {"model": "claude-opus-5-5", "max_tokens": 1000, "system": padding}});
     let plan = json!({"requests": [body, body, body, body]});
-    let assert = wrap_stub(&dir, "claude", &plan, &["--budget", "0.50"])
+    let assert = wrap_stub(&dir, "claude", &plan, &["--budget", "0.80"])
         .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
         .env("ANTHROPIC_API_KEY", "sk")
         .assert()
         .success();
-    assert_eq!(
-        upstream.requests().len(),
-        2,
-        "forwarding stops once $0.80 >= $0.50"
-    );
+    // $0.00 + $0.42, $0.18 + $0.42, $0.36 + $0.42 fit in $0.80; $0.54 + $0.42 does not.
+    assert_eq!(upstream.requests().len(), 3);
     let stub = dir.read_json("stub.json");
     let statuses: Vec<u64> = stub["responses"]
         .as_array()
@@ -268,26 +269,53 @@ fn budget_refuses_requests_once_reached_with_a_message_the_agent_shows() {
         .iter()
         .map(|r| r["status"].as_u64().unwrap())
         .collect();
-    assert_eq!(statuses, [200, 200, 400, 400]);
+    assert_eq!(statuses, [200, 200, 200, 400]);
     let refusal: Value =
-        serde_json::from_str(stub["responses"][2]["body"].as_str().unwrap()).unwrap();
+        serde_json::from_str(stub["responses"][3]["body"].as_str().unwrap()).unwrap();
     assert_eq!(refusal["type"], "error");
     let message = refusal["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("budget of $0.50")
-            && message.contains("$0.80 spent")
+        message.contains("budget of $0.80")
+            && message.contains("$0.54 spent")
+            && message.contains("up to $0.42 for this one")
             && message.contains("--budget"),
         "{message}"
     );
     let summary = dir.read_json("summary.json");
-    assert_eq!(summary["budget"]["budget_usd"], 0.5);
-    assert_eq!(summary["budget"]["refused_requests"], 2);
+    assert_eq!(summary["budget"]["budget_usd"], 0.8);
+    assert_eq!(summary["budget"]["refused_requests"], 1);
     assert_eq!(summary["budget"]["fully_enforced"], true);
-    assert_usd(&summary["budget"]["spent_usd"], 0.8);
+    assert_usd(&summary["budget"]["spent_usd"], 0.54);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("the budget of $0.50 was reached; 2 requests were refused"),
+        stderr.contains("the budget of $0.80 was reached; 1 requests were refused"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_model_without_a_price_is_refused_while_a_budget_is_set() {
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(
+            200,
+            json!({"model":"mystery-model","usage":{"input_tokens":10,"output_tokens":1}})
+                .to_string(),
+        )
+    });
+    let dir = Dir::new();
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "mystery-model", "max_tokens": 10}}]});
+    wrap_stub(&dir, "claude", &plan, &["--budget", "5"])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    assert!(upstream.requests().is_empty());
+    let stub = dir.read_json("stub.json");
+    assert_eq!(stub["responses"][0]["status"], 400);
+    let body = stub["responses"][0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("no known price") && body.contains("prices.toml"),
+        "{body}"
     );
 }
 

@@ -363,3 +363,99 @@ fn request_bodies_in_flight_have_one_memory_budget() {
     assert_eq!(dir.read_json("stub.json")["responses"][0]["status"], 200);
     assert_eq!(upstream.requests().len(), 1);
 }
+
+/// Twenty requests at once under a $5 budget: each holds its worst case ($0.42) while in flight,
+/// so no more go out than the budget covers, and the session spends no more than it (before,
+/// every request checked only what had been spent, and all twenty went out).
+#[test]
+fn a_budget_holds_under_concurrent_requests() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Barrier};
+    let dir = Dir::new();
+    let upstream_gate = dir.path("upstream-gate");
+    let usage_start = json!({"input_tokens": 0, "cache_creation_input_tokens": 50000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 50000}, "output_tokens": 1});
+    let chunks = crate::support::sse(&[
+        json!({"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-opus-5-5","content":[],"usage":usage_start}}),
+        json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1000}}),
+        json!({"type":"message_stop"}),
+    ]);
+    let gate = upstream_gate.clone();
+    let upstream = MockUpstream::start("", move |_| Reply::Sse {
+        chunks: chunks.clone(),
+        gate: Some(gate.clone()),
+    });
+    let (announce, agent_gate) = (dir.path("listening"), dir.path("agent-gate"));
+    let plan = json!({"announce": announce, "wait_for": agent_gate, "requests": []});
+    let mut headroom = wrap_stub(&dir, "claude", &plan, &["--budget", "5"]);
+    headroom
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url);
+    let headroom = std::thread::spawn(move || {
+        headroom.assert().success();
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !announce.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let proxy: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    // A 50,000-byte body asking for 1,000 output tokens: at most 50,000 prompt tokens at $8/MTok
+    // (1-hour cache writes) and 1,000 at $20/MTok = $0.42, which is also what each is billed.
+    let body = json!({"model": "claude-opus-5-5", "max_tokens": 1000, "stream": true,
+        "system": "x".repeat(49_880)})
+    .to_string();
+    let started = Arc::new(Barrier::new(20));
+    let senders: Vec<_> = (0..20)
+        .map(|_| {
+            let (proxy, body, started) = (proxy.clone(), body.clone(), started.clone());
+            std::thread::spawn(move || {
+                let mut tcp =
+                    std::net::TcpStream::connect(proxy["address"].as_str().unwrap()).unwrap();
+                let request = format!(
+                    "POST {}/v1/messages HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-api-key: {}\r\n\r\n{body}",
+                    proxy["path"].as_str().unwrap(),
+                    body.len(),
+                    proxy["headers"]["x-api-key"].as_str().unwrap()
+                );
+                started.wait();
+                tcp.write_all(request.as_bytes()).unwrap();
+                let mut status = [0u8; 12];
+                tcp.read_exact(&mut status).unwrap();
+                let status = String::from_utf8_lossy(&status[9..12]).into_owned();
+                (status, tcp)
+            })
+        })
+        .collect();
+    let answered: Vec<(String, std::net::TcpStream)> = senders
+        .into_iter()
+        .map(|sender| sender.join().unwrap())
+        .collect();
+    // All twenty have their answer's head while every forwarded one is still in flight.
+    std::fs::write(&upstream_gate, "go").unwrap();
+    let mut forwarded = 0;
+    for (status, mut tcp) in answered {
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+        match status.as_str() {
+            "200" => forwarded += 1,
+            "400" => assert!(String::from_utf8_lossy(&rest).contains("budget of $5.00")),
+            other => panic!("status {other}"),
+        }
+    }
+    std::fs::write(&agent_gate, "go").unwrap();
+    headroom.join().unwrap();
+    assert_eq!(
+        forwarded, 11,
+        "11 x $0.42 = $4.62 fits in $5, 12 x $0.42 does not"
+    );
+    assert_eq!(upstream.requests().len(), 11);
+    let summary = dir.read_json("summary.json");
+    let spent = summary["budget"]["spent_usd"].as_f64().unwrap();
+    assert!(spent <= 5.0 && (spent - 4.62).abs() < 1e-9, "{spent}");
+    assert_eq!(summary["budget"]["refused_requests"], 9);
+    assert_eq!(summary["budget"]["fully_enforced"], true);
+}
