@@ -18,6 +18,10 @@ pub const MINIMAX_OPENAI_TARGET_API_URL: &str = "MINIMAX_OPENAI_TARGET_API_URL";
 pub const MINIMAX_API_KEY: &str = "MINIMAX_API_KEY";
 /// Seconds to wait for a connection to an upstream before answering 504 (default 10).
 pub const HEADROOM_CONNECT_TIMEOUT: &str = "HEADROOM_CONNECT_TIMEOUT";
+/// Seconds to wait for an upstream's response headers before answering 504 (default 600).
+pub const HEADROOM_RESPONSE_TIMEOUT: &str = "HEADROOM_RESPONSE_TIMEOUT";
+/// Seconds a response may send nothing before headroom ends it with an error (default 300).
+pub const HEADROOM_STREAM_IDLE_TIMEOUT: &str = "HEADROOM_STREAM_IDLE_TIMEOUT";
 /// `full` (default), `lossless` or `off` (also `0`, `false`, `no`), like `wrap --compress`.
 pub const HEADROOM_COMPRESS: &str = "HEADROOM_COMPRESS";
 /// Where headroom keeps its data (session summaries in `sessions/`).
@@ -42,17 +46,29 @@ pub const ANTHROPIC_BACKGROUND_MODELS: [&str; 4] = [
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
     "ANTHROPIC_SMALL_FAST_MODEL",
 ];
-/// The user's OpenAI key; named as Codex's `env_key` when set.
+/// The user's OpenAI key: held by the proxy, which sends it to OpenAI for Codex (and takes it out
+/// of Codex's environment).
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
-/// Set for Codex on MiniMax: holds the session secret and is named as Codex's `env_key`.
+/// Set for Codex: holds the session secret, sent in the session header (and as the bearer where
+/// headroom holds the key). Never in argv.
 pub const HEADROOM_SESSION_TOKEN: &str = "HEADROOM_SESSION_TOKEN";
+/// Claude Code's OAuth token for a Claude plan (passed through untouched).
+pub const CLAUDE_CODE_OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
+/// Codex's own API key variable (passed through untouched).
+pub const CODEX_API_KEY: &str = "CODEX_API_KEY";
+/// OpenTelemetry exporter headers, which usually carry a collector's API key.
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 
 /// Every variable whose value is a credential; their values are redacted from summaries.
-pub const CREDENTIAL_VARS: [&str; 4] = [
+pub const CREDENTIAL_VARS: [&str; 8] = [
     ANTHROPIC_API_KEY,
     ANTHROPIC_AUTH_TOKEN,
     OPENAI_API_KEY,
     MINIMAX_API_KEY,
+    HEADROOM_SESSION_TOKEN,
+    CLAUDE_CODE_OAUTH_TOKEN,
+    CODEX_API_KEY,
+    OTEL_EXPORTER_OTLP_HEADERS,
 ];
 
 /// Reads a variable, treating unset, empty and non-UTF-8 alike as absent.

@@ -34,6 +34,22 @@ pub fn error(family: Family, status: StatusCode, message: &str) -> Response<Prox
     response
 }
 
+/// An error event to end a stream with, as the provider ends its own streams on an error:
+/// Anthropic's `event: error`, OpenAI's Responses `error` event.
+pub fn stream_error_event(family: Family, message: &str) -> Bytes {
+    let event = match family {
+        Family::Anthropic => format!(
+            "event: error\ndata: {}\n\n",
+            json!({"type": "error", "error": {"type": "timeout_error", "message": message}})
+        ),
+        Family::OpenAi => format!(
+            "event: error\ndata: {}\n\n",
+            json!({"type": "error", "code": "timeout", "message": message, "param": null})
+        ),
+    };
+    Bytes::from(event)
+}
+
 /// A bare response with no body (404 for requests outside the session, 200 for probes).
 pub fn empty(status: StatusCode) -> Response<ProxyBody> {
     let mut response = Response::new(Empty::new().map_err(|never| match never {}).boxed_unsync());

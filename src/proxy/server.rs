@@ -36,6 +36,19 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 const MAX_BODIES_BYTES: usize = 256 * 1024 * 1024;
 /// How long to wait for a TCP/TLS connection to an upstream, unless HEADROOM_CONNECT_TIMEOUT says.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for an upstream's response headers, unless HEADROOM_RESPONSE_TIMEOUT says:
+/// longer than a model takes to start answering a very large prompt.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a response body may send nothing, unless HEADROOM_STREAM_IDLE_TIMEOUT says: models
+/// that think at length still send keep-alive events well within this.
+const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long the proxy waits on an upstream.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    response: Duration,
+    stream_idle: Duration,
+}
 /// Request bodies up to this size are compressed on the runtime's own thread (see `compress`).
 const INLINE_COMPRESS_BYTES: usize = 256 * 1024;
 /// A client must send each request's headers within this, also the next request on a kept-alive
@@ -64,6 +77,7 @@ pub struct State {
     pinned_provider: Option<Provider>,
     /// The budget of request bytes in memory, in KiB.
     bodies: Arc<Semaphore>,
+    timeouts: Timeouts,
     background: Background,
 }
 
@@ -107,7 +121,10 @@ impl Proxy {
             .context("could not read the proxy's address")?;
         let secret = Secret::random().context("could not make the session secret")?;
         let client = reqwest::Client::builder()
-            .connect_timeout(connect_timeout()?)
+            .connect_timeout(seconds_from_env(
+                env::HEADROOM_CONNECT_TIMEOUT,
+                CONNECT_TIMEOUT,
+            )?)
             // A redirect goes back to the agent as the upstream sent it: followed here, it would
             // carry the agent's credentials to another origin and turn a POST into a GET.
             .redirect(reqwest::redirect::Policy::none())
@@ -125,6 +142,13 @@ impl Proxy {
             compressor: options.compressor,
             pinned_provider: options.pinned_provider,
             bodies: Arc::new(Semaphore::new(MAX_BODIES_BYTES / 1024)),
+            timeouts: Timeouts {
+                response: seconds_from_env(env::HEADROOM_RESPONSE_TIMEOUT, RESPONSE_TIMEOUT)?,
+                stream_idle: seconds_from_env(
+                    env::HEADROOM_STREAM_IDLE_TIMEOUT,
+                    STREAM_IDLE_TIMEOUT,
+                )?,
+            },
             background: Background::start().context("could not start a thread")?,
         });
         let (stop, stopped) = oneshot::channel();
@@ -153,23 +177,19 @@ impl Proxy {
     }
 }
 
-fn connect_timeout() -> Result<Duration, crate::error::Error> {
-    let Some(text) = env::var(env::HEADROOM_CONNECT_TIMEOUT) else {
-        return Ok(CONNECT_TIMEOUT);
+/// A number of seconds from the environment (`name`), else `default`; anything but a positive
+/// number is a usage error naming the variable.
+fn seconds_from_env(name: &str, default: Duration) -> Result<Duration, crate::error::Error> {
+    let Some(text) = env::var(name) else {
+        return Ok(default);
     };
     text.parse::<f64>()
         .ok()
         .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
         .filter(|timeout| !timeout.is_zero())
         .ok_or_else(|| crate::error::Error::Config {
-            message: format!(
-                "{}={text:?} is not a number of seconds",
-                env::HEADROOM_CONNECT_TIMEOUT
-            ),
-            hint: Some(format!(
-                "use e.g. {}=10 or 2.5",
-                env::HEADROOM_CONNECT_TIMEOUT
-            )),
+            message: format!("{name}={text:?} is not a number of seconds"),
+            hint: Some(format!("use e.g. {name}=10 or 2.5")),
         })
 }
 
@@ -274,6 +294,17 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::R
     }
     drop(listener);
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    // Answers still streaming once the agent is gone are cut here, so each one's request is
+    // recorded (as partial, with the usage seen so far) before the ledger is read.
+    for connection in lock(&connections).open.drain(..) {
+        connection.close.notify_one();
+    }
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while Arc::strong_count(&connections) > 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
 }
 
 /// Handles one request: check the session prefix, route, forward, relay. `authenticated` is set
@@ -357,6 +388,7 @@ pub async fn handle(
             usage: None,
             latency: started.elapsed(),
             compression: None,
+            partial: false,
         });
         reply::error(route.family, status, message)
     };
@@ -393,7 +425,22 @@ pub async fn handle(
     };
     let headers =
         forward::upstream_headers(&parts.headers, &route, &state.upstreams, &state.secret);
-    match forward::send(&state.client, parts.method, &route, headers, body).await {
+    let sent = tokio::time::timeout(
+        state.timeouts.response,
+        forward::send(&state.client, parts.method, &route, headers, body),
+    )
+    .await;
+    let Ok(sent) = sent else {
+        return fail(
+            StatusCode::GATEWAY_TIMEOUT,
+            &format!(
+                "headroom: {upstream_host} sent no response within {} s ({} sets this)",
+                state.timeouts.response.as_secs_f64(),
+                env::HEADROOM_RESPONSE_TIMEOUT
+            ),
+        );
+    };
+    match sent {
         Ok(upstream) => stream::relay(
             upstream,
             Tap {
@@ -406,6 +453,7 @@ pub async fn handle(
                 compression,
                 originals_written: written,
                 reservation,
+                idle_timeout: state.timeouts.stream_idle,
             },
         ),
         Err(error @ forward::ForwardError::Timeout { .. }) => {

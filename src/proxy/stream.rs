@@ -3,6 +3,7 @@
 //! parser state, or (for a non-streaming JSON reply) a bounded copy to read usage from. The
 //! request is recorded exactly once: when the body ends, fails, or is dropped by a departed agent.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -41,6 +42,8 @@ pub struct Tap {
     /// The request's worst case held against the budget; released after the real cost is
     /// recorded (when the tap is dropped).
     pub reservation: Option<Reservation>,
+    /// How long the response may send nothing before it is ended with an error.
+    pub idle_timeout: std::time::Duration,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -63,8 +66,14 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
     let reader = UsageReader::new(tap.family);
     let mut tap = tap;
     let written = tap.originals_written.take();
+    let idle_timeout = tap.idle_timeout;
+    let remaining = upstream.content_length();
     let tapped = Tapped {
         chunks: Box::pin(upstream.bytes_stream()),
+        idle_timeout,
+        idle: Box::pin(tokio::time::sleep(idle_timeout)),
+        ended: false,
+        remaining,
         state: Some(TapState {
             tap,
             status: status.as_u16(),
@@ -99,6 +108,14 @@ type Chunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// The upstream body, passed through chunk by chunk, with the tap riding along.
 struct Tapped {
     chunks: Chunks,
+    idle_timeout: std::time::Duration,
+    /// Fires when the upstream has sent nothing for `idle_timeout`.
+    idle: Pin<Box<tokio::time::Sleep>>,
+    /// Set once the body was ended for idling: nothing more is relayed.
+    ended: bool,
+    /// Bytes still to come when the upstream declared a length: the server stops polling a
+    /// body once that many went out, so reaching zero is the end too.
+    remaining: Option<u64>,
     /// `None` once the request has been recorded.
     state: Option<TapState>,
 }
@@ -128,7 +145,10 @@ impl TapState {
         }
     }
 
-    fn record(mut self) {
+    /// Records the request; `ended_early` when the response did not run to its end (the agent
+    /// hung up, the upstream broke off or went quiet, or the session ended first), with the
+    /// status the agent got in effect.
+    fn record(mut self, ended_early: Option<u16>) {
         match &mut self.body {
             BodyTap::Sse(events) => events.finish(|data| self.reader.observe_event(data)),
             BodyTap::Json(Some(body)) => self.reader.observe_body(body),
@@ -142,10 +162,11 @@ impl TapState {
                 .or(tap.model)
                 .unwrap_or_else(|| "(unknown)".into()),
             upstream: tap.upstream,
-            status: self.status,
+            status: ended_early.unwrap_or(self.status),
             usage,
             latency: tap.started.elapsed(),
             compression: tap.compression,
+            partial: ended_early.is_some(),
         });
         // Only now that the real cost counts may the worst case stop holding the budget.
         drop(tap.reservation);
@@ -156,20 +177,53 @@ impl Stream for Tapped {
     type Item = reqwest::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
         let polled = self.chunks.as_mut().poll_next(cx);
         match &polled {
             Poll::Ready(Some(Ok(chunk))) => {
+                let deadline = tokio::time::Instant::now() + self.idle_timeout;
+                self.idle.as_mut().reset(deadline);
+                let length = chunk.len() as u64;
+                if let Some(remaining) = &mut self.remaining {
+                    *remaining = remaining.saturating_sub(length);
+                }
                 if let Some(state) = &mut self.state {
                     state.observe(chunk);
                 }
             }
-            // The end, or an upstream that broke off: record what was seen.
-            Poll::Ready(Some(Err(_)) | None) => {
+            Poll::Ready(None) => {
                 if let Some(state) = self.state.take() {
-                    state.record();
+                    state.record(None);
                 }
             }
-            Poll::Pending => {}
+            // An upstream that broke off: record what was seen.
+            Poll::Ready(Some(Err(_))) => {
+                if let Some(state) = self.state.take() {
+                    state.record(Some(hyper::StatusCode::BAD_GATEWAY.as_u16()));
+                }
+            }
+            Poll::Pending => {
+                if self.idle.as_mut().poll(cx).is_ready() {
+                    // The upstream went quiet: end the answer with an error the agent reads as
+                    // its provider's (a stream gets an error event), and count the request.
+                    self.ended = true;
+                    let Some(state) = self.state.take() else {
+                        return Poll::Ready(None);
+                    };
+                    let message = format!(
+                        "headroom: {} sent nothing for {} s ({} sets this)",
+                        state.tap.upstream,
+                        self.idle_timeout.as_secs_f64(),
+                        crate::env::HEADROOM_STREAM_IDLE_TIMEOUT
+                    );
+                    let event = matches!(state.body, BodyTap::Sse(_))
+                        .then(|| super::reply::stream_error_event(state.tap.family, &message));
+                    state.record(Some(hyper::StatusCode::GATEWAY_TIMEOUT.as_u16()));
+                    return Poll::Ready(event.map(Ok));
+                }
+            }
         }
         polled
     }
@@ -179,7 +233,12 @@ impl Drop for Tapped {
     /// The agent went away mid-response: the request still counts, with the usage seen so far.
     fn drop(&mut self) {
         if let Some(state) = self.state.take() {
-            state.record();
+            if self.remaining == Some(0) {
+                state.record(None);
+            } else {
+                // 499: the client went away (or the session ended) before the answer did.
+                state.record(Some(499));
+            }
         }
     }
 }

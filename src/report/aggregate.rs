@@ -284,6 +284,7 @@ mod tests {
             retrievals: 0,
             retrieved_tokens: 0,
             implausible_usage: false,
+            partial: false,
             provider: provider.into(),
             model: model.into(),
             status: 200,

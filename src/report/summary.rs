@@ -165,6 +165,7 @@ mod tests {
                 retrievals: 0,
                 retrieved_tokens: 0,
                 implausible_usage: false,
+                partial: false,
                 provider: "anthropic".into(),
                 model: "claude-opus-5-5".into(),
                 status: 200,

@@ -32,6 +32,8 @@ pub struct RequestRecord {
     pub latency: Duration,
     /// What compression did to this request, if anything.
     pub compression: Option<Arc<dyn Compression>>,
+    /// The answer did not run to its end (see `PricedRequest::partial`).
+    pub partial: bool,
 }
 
 /// One request with its price, as kept in the ledger and in the session summary.
@@ -62,6 +64,10 @@ pub struct PricedRequest {
     /// Tokens those reads (and replays of earlier ones) put into the prompt.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retrieved_tokens: u64,
+    /// The answer did not run to its end: the agent hung up (status 499), the upstream broke off
+    /// (502) or went quiet (504), or the session ended first. Its usage is what had arrived.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     /// The upstream reported more tokens than any request can use: its usage is kept here as
     /// reported, but neither priced (the cost is unknown) nor summed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -186,6 +192,7 @@ impl Ledger {
                 .as_ref()
                 .map_or(0, |compression| compression.retrievals()),
             retrieved_tokens: 0,
+            partial: record.partial,
             implausible_usage,
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
@@ -324,6 +331,7 @@ mod tests {
             usage,
             latency: Duration::ZERO,
             compression: None,
+            partial: false,
         }
     }
 

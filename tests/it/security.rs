@@ -459,3 +459,98 @@ fn a_budget_holds_under_concurrent_requests() {
     assert_eq!(summary["budget"]["refused_requests"], 9);
     assert_eq!(summary["budget"]["fully_enforced"], true);
 }
+
+/// An upstream that never answers, or goes quiet mid-answer, holds the agent only as long as the
+/// documented timeouts: the agent gets its provider's error shape, and the request is in the
+/// summary as failed (and, cut mid-answer, as partial with the usage seen so far).
+#[test]
+fn an_upstream_that_never_answers_or_goes_quiet_is_timed_out_and_recorded() {
+    let dir = Dir::new();
+    let silent = MockUpstream::start("", |_| Reply::Hang);
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5", "max_tokens": 10}}]});
+    let started = std::time::Instant::now();
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &silent.url)
+        .env("HEADROOM_RESPONSE_TIMEOUT", "1")
+        .assert()
+        .success();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "not held until the upstream gave up"
+    );
+    let stub = dir.read_json("stub.json");
+    assert_eq!(stub["responses"][0]["status"], 504);
+    let error: Value =
+        serde_json::from_str(stub["responses"][0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(error["type"], "error");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HEADROOM_RESPONSE_TIMEOUT")
+    );
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["totals"]["requests"], 1);
+    assert_eq!(summary["totals"]["failed_requests"], 1);
+
+    // Quiet after the first event: the stream ends with an error event.
+    let dir = Dir::new();
+    let gate = dir.path("never");
+    let chunks = crate::support::sse(&[
+        json!({"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-opus-5-5","content":[],"usage":{"input_tokens":1200,"output_tokens":1}}}),
+        json!({"type":"message_stop"}),
+    ]);
+    let quiet = MockUpstream::start("", move |_| Reply::Sse {
+        chunks: chunks.clone(),
+        gate: Some(gate.clone()),
+    });
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5", "max_tokens": 10, "stream": true}}]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &quiet.url)
+        .env("HEADROOM_STREAM_IDLE_TIMEOUT", "1")
+        .assert()
+        .success();
+    let stub = dir.read_json("stub.json");
+    let body = stub["responses"][0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("message_start") && body.contains("event: error"),
+        "{body}"
+    );
+    assert!(body.contains("HEADROOM_STREAM_IDLE_TIMEOUT"), "{body}");
+    let summary = dir.read_json("summary.json");
+    let request = &summary["requests"][0];
+    assert_eq!(request["status"], 504, "{request}");
+    assert_eq!(request["partial"], true);
+    assert_eq!(
+        request["usage"]["input_tokens"], 1200,
+        "the usage seen so far counts"
+    );
+}
+
+/// The agent hanging up mid-answer (or exiting) leaves the request in the summary, as partial.
+#[test]
+fn an_answer_cut_off_by_the_agent_is_recorded_as_partial() {
+    let dir = Dir::new();
+    let gate = dir.path("gate");
+    let chunks = crate::support::sse(&[
+        json!({"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-opus-5-5","content":[],"usage":{"input_tokens":700,"output_tokens":1}}}),
+        json!({"type":"message_stop"}),
+    ]);
+    let (chunks_, gate_) = (chunks.clone(), gate.clone());
+    let upstream = MockUpstream::start("", move |_| Reply::Sse {
+        chunks: chunks_.clone(),
+        gate: Some(gate_.with_extension("unused")),
+    });
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5", "max_tokens": 10, "stream": true}, "gate": gate, "abandon": true}]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    let request = &summary["requests"][0];
+    assert_eq!(request["partial"], true, "{request}");
+    assert_eq!(request["usage"]["input_tokens"], 700);
+}

@@ -54,6 +54,8 @@ pub enum Reply {
     Json(u16, String),
     /// A redirect with this status to this location.
     Redirect(u16, String),
+    /// No answer at all (for a minute).
+    Hang,
     /// An SSE stream of these raw chunks; with `gate`, everything after the first chunk waits
     /// until that file exists (the client got the first chunk), for at most 10 s.
     Sse {
@@ -185,6 +187,13 @@ async fn answer(
             .header("content-type", "application/json")
             .body(http_body_util::Full::new(Bytes::from(body)).boxed())
             .unwrap(),
+        Reply::Hang => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Response::builder()
+                .status(504)
+                .body(http_body_util::Full::new(Bytes::new()).boxed())
+                .unwrap()
+        }
         Reply::Redirect(status, location) => Response::builder()
             .status(status)
             .header("location", location)
