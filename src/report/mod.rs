@@ -89,12 +89,27 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     }
     let progress = progress_bar(files.len(), global.quiet);
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for file in &files {
+    // Journals after summaries: a journal whose session has a summary is left out.
+    let (journals, summaries): (Vec<&PathBuf>, Vec<&PathBuf>) = files
+        .iter()
+        .partition(|file| crate::usage::journal::is_journal(file));
+    let mut incomplete = 0;
+    for file in summaries.into_iter().chain(journals) {
         progress.inc(1);
-        let summary = match std::fs::read(file)
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| Ok(summary::parse(&bytes)?))
+        let is_journal = crate::usage::journal::is_journal(file);
+        let read = std::fs::read(file).map_err(anyhow::Error::from);
+        let read = if is_journal {
+            read.and_then(|bytes| from_journal(file, &bytes))
+        } else {
+            read.and_then(|bytes| Ok(summary::parse(&bytes)?))
+        };
+        if is_journal
+            && let Ok(summary) = &read
+            && seen.contains_key(&summary.session_id)
         {
+            continue;
+        }
+        let summary = match read {
             Ok(summary) => summary,
             Err(error) => {
                 progress.suspend(|| {
@@ -118,7 +133,13 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         if since.is_some_and(|since| started.is_some_and(|started| started < since)) {
             continue;
         }
+        incomplete += u64::from(summary.incomplete);
         aggregator.add(&summary);
+    }
+    if incomplete > 0 && !global.quiet {
+        eprintln!(
+            "headroom: note: {incomplete} session(s) ended without a summary (headroom was stopped); counted from their journals"
+        );
     }
     progress.finish_and_clear();
     let report = aggregator.finish();
@@ -181,6 +202,29 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     Ok(ExitStatus::Success)
 }
 
+/// A session read back from its journal: what it recorded, marked incomplete, ended when the
+/// journal was last written.
+fn from_journal(path: &Path, bytes: &[u8]) -> anyhow::Result<summary::SessionSummary> {
+    let (header, requests) = crate::usage::journal::read(bytes)?;
+    let ended = std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .map(|time| humantime::format_rfc3339_seconds(time).to_string())
+        .unwrap_or_else(|_| header.started_at.clone());
+    Ok(summary::SessionSummary {
+        schema_version: summary::SCHEMA_VERSION,
+        session_id: header.session_id,
+        headroom_version: header.headroom_version,
+        agent: header.agent,
+        argv: header.argv,
+        started_at: header.started_at,
+        ended_at: ended,
+        requests,
+        incomplete: true,
+        ..summary::SessionSummary::default()
+    }
+    .with_rows())
+}
+
 /// `7d`, `24h`, `2weeks` ago, or a date (`2026-11-01`) or RFC 3339 time.
 fn parse_since(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
     if let Ok(duration) = humantime::parse_duration(text) {
@@ -208,7 +252,11 @@ fn summary_files(roots: &[PathBuf], is_default: bool) -> anyhow::Result<Vec<Path
             let mut found: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|entry| entry.path())
-                .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.is_file())
+                .filter(|path| {
+                    (path.extension().is_some_and(|ext| ext == "json")
+                        || crate::usage::journal::is_journal(path))
+                        && path.is_file()
+                })
                 .collect();
             found.sort();
             files.extend(found);

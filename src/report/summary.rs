@@ -42,6 +42,10 @@ pub struct SessionSummary {
     /// `wrap --compare MODEL`: the same tokens priced on that model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Reprice>,
+    /// Read back from a journal: headroom stopped before it wrote the summary (killed, power
+    /// lost), so the session counts what it had recorded, and its end and exit code are unknown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
     /// `wrap --budget USD`: the limit and what happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetOutcome>,

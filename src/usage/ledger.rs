@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::journal::Journal;
 use super::{Compression, PromptDelta, Usage};
 use crate::pricing::PriceBook;
 
@@ -148,6 +149,8 @@ pub struct Ledger {
     prices: PriceBook,
     state: Mutex<State>,
     observer: Option<UnboundedSender<RequestRecord>>,
+    /// Where each finished request is also appended, for a session that never writes its summary.
+    journal: Mutex<Option<Journal>>,
 }
 
 impl Ledger {
@@ -157,7 +160,25 @@ impl Ledger {
             prices,
             state: Mutex::new(State::default()),
             observer,
+            journal: Mutex::new(None),
         }
+    }
+
+    /// Appends every request recorded from now on to `journal` too.
+    pub fn with_journal(self, journal: Journal) -> Self {
+        *self
+            .journal
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(journal);
+        self
+    }
+
+    /// The journal, taken out (to remove it once the summary is written, or to flush it).
+    pub fn take_journal(&self) -> Option<Journal> {
+        self.journal
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .take()
     }
 
     /// Records one finished request.
@@ -197,6 +218,13 @@ impl Ledger {
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
         state.unpriced_requests += u64::from(request.is_unpriced());
+        if let Some(journal) = &*self
+            .journal
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+        {
+            journal.append(&request);
+        }
         state.requests.push(request);
         drop(state);
         if let Some(observer) = &self.observer {

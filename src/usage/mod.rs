@@ -3,6 +3,7 @@
 
 mod compression;
 pub mod extract;
+pub mod journal;
 pub mod ledger;
 pub mod sse;
 

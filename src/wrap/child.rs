@@ -77,6 +77,7 @@ pub async fn run(launch: &Launch, install: &'static str) -> anyhow::Result<ExitS
     for (name, value) in &launch.set {
         command.env(name, value);
     }
+    die_with_headroom(&mut command);
     let mut child = command
         .spawn()
         .map_err(|source| spawn_error(&launch.program, install, source))?;
@@ -110,6 +111,33 @@ pub async fn run(launch: &Launch, install: &'static str) -> anyhow::Result<ExitS
         }
     }
 }
+
+/// Has the agent receive SIGTERM when headroom dies, however it dies (SIGKILL, a crash): without
+/// the proxy it would run on against a closed port. The kernel sends it to the process headroom
+/// starts; npm's `codex` launcher either becomes the native binary (execve keeps the setting) or
+/// forwards SIGTERM to it. The agent's own group is not signalled: headroom shares its process
+/// group with whoever started it (a CI script, say) whenever there is no job control.
+#[cfg(target_os = "linux")]
+fn die_with_headroom(command: &mut Command) {
+    let headroom = std::process::id();
+    // SAFETY: the closure runs in the child between fork and exec and calls only prctl, getppid
+    // and raise, which are async-signal-safe; it touches no memory shared with other threads.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // headroom died before the setting took: act as if it had fired.
+            if libc::getppid() as u32 != headroom {
+                libc::raise(libc::SIGTERM);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_headroom(_command: &mut Command) {}
 
 /// Whether a Ctrl-C from the terminal reaches the agent by itself: stdin is a terminal whose
 /// foreground process group is ours (the child inherits our group).

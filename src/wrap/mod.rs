@@ -24,6 +24,7 @@ use crate::report::aggregate::reprice;
 use crate::report::format;
 use crate::report::summary::{BudgetOutcome, SCHEMA_VERSION, SessionSummary};
 use crate::report::table::{self, Style};
+use crate::usage::journal::{self, Journal, JournalHeader};
 use crate::usage::ledger::{Ledger, RequestRecord};
 
 /// What an agent launcher needs to know about the running session.
@@ -83,75 +84,86 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let (status, requests, refused_requests, spent, compression) = runtime.block_on(async {
-        let (records_tx, records_rx) = mpsc::unbounded_channel();
-        let ledger = Arc::new(Ledger::new(
-            prices.clone(),
-            global.verbose.then_some(records_tx),
-        ));
-        let compressor = compressor(compress_mode);
-        let options = ProxyOptions {
-            upstreams,
-            default_family: family,
-            budget_usd: args.budget,
-            compressor: compressor.clone(),
-            pinned_provider: args
-                .model
-                .as_deref()
-                .filter(|model| is_minimax_model(model))
-                .map(|_| crate::proxy::route::Provider::MiniMax),
-        };
-        let proxy = Proxy::start(options, ledger.clone()).await?;
-        let session = Session {
-            program,
-            base_url: proxy.base_url.clone(),
-            secret: proxy.secret.clone(),
-            origin: proxy.origin.clone(),
-            originals: compressor
-                .as_deref()
-                .and_then(Compressor::originals_dir)
-                .map(PathBuf::from),
-        };
-        let model = args.model.as_deref();
-        let launch = match args.agent {
-            AgentKind::Claude => claude::launch(&session, model, &args.agent_args),
-            AgentKind::Codex => codex::launch(
-                &session,
-                model,
-                &args.agent_args,
-                env::var(env::OPENAI_API_KEY).is_some(),
-            ),
-        };
-        let printer = tokio::spawn(print_records(records_rx));
-        // Decode the price data, build the tokenizer's tables and tidy old originals while the
-        // agent starts, not before it; one after the other, so a core stays free for the start.
-        let compresses = compressor.is_some();
-        tokio::task::spawn_blocking(move || {
-            PriceBook::warm_up();
-            if compresses {
-                crate::tokens::warm_up();
+    let journal = start_journal(&session_id, program_name, started_at);
+    let (status, requests, refused_requests, spent, compression, journal) =
+        runtime.block_on(async {
+            let (records_tx, records_rx) = mpsc::unbounded_channel();
+            let mut ledger = Ledger::new(prices.clone(), global.verbose.then_some(records_tx));
+            if let Some(journal) = journal {
+                ledger = ledger.with_journal(journal);
             }
-            if let Some(dir) = originals_dir() {
-                // A failed prune leaves old originals for the next start to remove.
-                let _ = crate::compress::originals::prune(&dir, SystemTime::now());
-            }
-        });
-        let status = child::run(&launch, install).await;
-        let refused_requests = proxy.refused_requests();
-        proxy.shutdown().await;
-        let compression = compressor
-            .as_deref()
-            .map(|compressor| {
-                finish_originals(compressor);
-                compressor.kinds()
-            })
-            .unwrap_or_default();
-        let requests = ledger.requests();
-        let spent = ledger.spent();
-        drop(ledger);
-        let _ = printer.await;
-        anyhow::Ok((status?, requests, refused_requests, spent, compression))
-    })?;
+            let ledger = Arc::new(ledger);
+            let compressor = compressor(compress_mode);
+            let options = ProxyOptions {
+                upstreams,
+                default_family: family,
+                budget_usd: args.budget,
+                compressor: compressor.clone(),
+                pinned_provider: args
+                    .model
+                    .as_deref()
+                    .filter(|model| is_minimax_model(model))
+                    .map(|_| crate::proxy::route::Provider::MiniMax),
+            };
+            let proxy = Proxy::start(options, ledger.clone()).await?;
+            let session = Session {
+                program,
+                base_url: proxy.base_url.clone(),
+                secret: proxy.secret.clone(),
+                origin: proxy.origin.clone(),
+                originals: compressor
+                    .as_deref()
+                    .and_then(Compressor::originals_dir)
+                    .map(PathBuf::from),
+            };
+            let model = args.model.as_deref();
+            let launch = match args.agent {
+                AgentKind::Claude => claude::launch(&session, model, &args.agent_args),
+                AgentKind::Codex => codex::launch(
+                    &session,
+                    model,
+                    &args.agent_args,
+                    env::var(env::OPENAI_API_KEY).is_some(),
+                ),
+            };
+            let printer = tokio::spawn(print_records(records_rx));
+            // Decode the price data, build the tokenizer's tables and tidy old originals while the
+            // agent starts, not before it; one after the other, so a core stays free for the start.
+            let compresses = compressor.is_some();
+            tokio::task::spawn_blocking(move || {
+                PriceBook::warm_up();
+                if compresses {
+                    crate::tokens::warm_up();
+                }
+                if let Some(dir) = originals_dir() {
+                    // A failed prune leaves old originals for the next start to remove.
+                    let _ = crate::compress::originals::prune(&dir, SystemTime::now());
+                }
+            });
+            let status = child::run(&launch, install).await;
+            let refused_requests = proxy.refused_requests();
+            proxy.shutdown().await;
+            let compression = compressor
+                .as_deref()
+                .map(|compressor| {
+                    finish_originals(compressor);
+                    compressor.kinds()
+                })
+                .unwrap_or_default();
+            let requests = ledger.requests();
+            let spent = ledger.spent();
+            let journal = ledger.take_journal();
+            drop(ledger);
+            let _ = printer.await;
+            anyhow::Ok((
+                status?,
+                requests,
+                refused_requests,
+                spent,
+                compression,
+                journal,
+            ))
+        })?;
 
     let mut summary = SessionSummary {
         schema_version: SCHEMA_VERSION,
@@ -186,13 +198,49 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     // The agent's work is done either way: a summary that cannot be written is a warning, and
     // headroom still exits with the agent's status.
     match write_summary(args, &summary, started_at) {
-        Ok(path) if !global.quiet => {
-            eprintln!("headroom: session summary written to {}", path.display())
+        Ok(path) => {
+            // The summary holds everything the journal did.
+            if let Some(journal) = journal {
+                journal.remove();
+            }
+            if !global.quiet {
+                eprintln!("headroom: session summary written to {}", path.display());
+            }
         }
-        Ok(_) => {}
-        Err(error) => eprintln!("headroom: warning: {error:#}"),
+        Err(error) => {
+            if let Some(mut journal) = journal {
+                journal.flush();
+            }
+            eprintln!(
+                "headroom: warning: {error:#}; `headroom report` will still count the session from its journal"
+            );
+        }
     }
     Ok(status)
+}
+
+/// The session's journal in the sessions directory, where `headroom report` looks; a session
+/// runs on without one (it then counts only if its summary is written).
+fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Option<Journal> {
+    let header = JournalHeader {
+        journal: 1,
+        session_id: session_id.to_owned(),
+        headroom_version: env!("CARGO_PKG_VERSION").to_owned(),
+        agent: agent.to_owned(),
+        argv: redacted_argv(),
+        started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+    };
+    let journal = crate::report::default_sessions_dir()
+        .and_then(|dir| Journal::create(dir.join(journal::file_name(session_id)), &header));
+    match journal {
+        Ok(journal) => Some(journal),
+        Err(error) => {
+            eprintln!(
+                "headroom: warning: no journal for this session ({error:#}); if headroom is killed, the session is not counted"
+            );
+            None
+        }
+    }
 }
 
 /// The cost table and notes under it, on stderr.

@@ -554,3 +554,90 @@ fn an_answer_cut_off_by_the_agent_is_recorded_as_partial() {
     assert_eq!(request["partial"], true, "{request}");
     assert_eq!(request["usage"]["input_tokens"], 700);
 }
+
+/// headroom killed with SIGKILL (no summary written): the agent does not run on against a closed
+/// port, and `headroom report` still counts the session's requests from its journal, marked as
+/// ended without a summary.
+#[test]
+fn a_killed_headroom_takes_the_agent_along_and_its_session_still_counts() {
+    let upstream = ok_upstream();
+    let dir = Dir::new();
+    let (announce, done) = (dir.path("listening"), dir.path("done"));
+    let body = json!({"model": "claude-opus-5-5", "max_tokens": 10, "messages": []});
+    let plan = json!({
+        "announce": announce,
+        "requests": [{"path": "/v1/messages", "body": body}, {"path": "/v1/messages", "body": body}],
+        "linger": {"done": done, "seconds": 60},
+    });
+    let plan_path = dir.write("plan.json", &plan.to_string());
+    let mut headroom = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .env("STUB_PLAN", plan_path)
+        .env("STUB_OUT", dir.path("stub.json"))
+        .env("HEADROOM_HOME", dir.path("home"))
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .args(["--quiet", "wrap", "claude", "--agent-bin"])
+        .arg(crate::support::stub_agent())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never sent its requests"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let agent: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    let agent_pid = agent["pid"].as_i64().unwrap() as libc::pid_t;
+    // The journal's lines are written off the request path: wait until both are there.
+    let sessions = dir.path("home/sessions");
+    let journal_lines = || {
+        std::fs::read_dir(&sessions)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".journal.jsonl")
+            })
+            .map(|entry| {
+                std::fs::read_to_string(entry.path())
+                    .unwrap_or_default()
+                    .lines()
+                    .count()
+            })
+            .sum::<usize>()
+    };
+    while journal_lines() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the journal never got both requests"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    headroom.kill().unwrap();
+    headroom.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // SAFETY: signal 0 only asks whether the process exists.
+    while unsafe { libc::kill(agent_pid, 0) } == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent outlived headroom"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let report = crate::support::headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["report", "--all", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(report.status.success(), "{stderr}");
+    let json: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(json["total"]["requests"], 2, "{json}");
+    assert_eq!(json["sessions"], 1);
+    assert!(stderr.contains("ended without a summary"), "{stderr}");
+}

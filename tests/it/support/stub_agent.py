@@ -43,7 +43,8 @@ else:  # Claude Code
 parsed = urllib.parse.urlsplit(base)
 if plan.get("announce"):
     # Where the proxy listens, for a test that attacks it meanwhile.
-    json.dump({"address": f"{parsed.hostname}:{parsed.port}", "path": parsed.path, "headers": auth},
+    json.dump({"address": f"{parsed.hostname}:{parsed.port}", "path": parsed.path, "headers": auth,
+               "pid": os.getpid()},
               open(plan["announce"] + ".tmp", "w"))
     os.rename(plan["announce"] + ".tmp", plan["announce"])
 if plan.get("wait_for"):
@@ -92,4 +93,9 @@ for request in plan.get("requests", []):
     conn.close()
 
 json.dump(out, open(os.environ["STUB_OUT"], "w"))
+if plan.get("linger"):
+    # Keep running, as an agent waiting for its user does.
+    import time
+    open(plan["linger"]["done"], "w").write("requests sent\n")
+    time.sleep(plan["linger"]["seconds"])
 sys.exit(plan.get("exit_code", 0))
