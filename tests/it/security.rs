@@ -5,6 +5,32 @@ use serde_json::{Value, json};
 
 use crate::support::{Dir, MockUpstream, Reply, wrap_stub};
 
+/// The status of each response the stub agent got.
+fn statuses(stub: &Value) -> Vec<u64> {
+    stub["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|response| response["status"].as_u64().unwrap())
+        .collect()
+}
+
+/// Waits (30 s at most) until `done` holds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// What the stub agent announces once it knows the proxy: its address, base path, credentials
+/// and pid.
+fn announced(announce: &std::path::Path) -> Value {
+    wait_until("the agent never started", || announce.exists());
+    serde_json::from_str(&std::fs::read_to_string(announce).unwrap()).unwrap()
+}
+
 fn ok_upstream() -> MockUpstream {
     MockUpstream::start("", |_| {
         Reply::Json(
@@ -39,12 +65,7 @@ fn another_user_who_sees_codexs_argv_cannot_spend_the_minimax_or_openai_key() {
         .assert()
         .success();
     let stub = dir.read_json("stub.json");
-    let statuses: Vec<u64> = stub["responses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_u64().unwrap())
-        .collect();
+    let statuses = statuses(&stub);
     assert_eq!(statuses, [404, 404, 404, 200, 200], "{stub}");
     // Only Codex's own two requests went out, each with the key of its own upstream.
     let to_minimax = minimax.requests();
@@ -95,12 +116,7 @@ fn paths_that_leave_the_upstream_base_are_refused() {
         .assert()
         .success();
     let stub = dir.read_json("stub.json");
-    let statuses: Vec<u64> = stub["responses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_u64().unwrap())
-        .collect();
+    let statuses = statuses(&stub);
     assert_eq!(statuses, [400, 400, 400, 200], "{stub}");
     assert_eq!(minimax.requests().len(), 1);
     assert_eq!(minimax.requests()[0].path_and_query, "/v1/messages");
@@ -209,12 +225,7 @@ fn a_body_with_an_unreadable_model_in_a_minimax_session_goes_nowhere() {
         .assert()
         .success();
     let stub = dir.read_json("stub.json");
-    let statuses: Vec<u64> = stub["responses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_u64().unwrap())
-        .collect();
+    let statuses = statuses(&stub);
     assert_eq!(statuses, [400, 400, 400, 200], "{stub}");
     assert!(
         stub["responses"][0]["body"]
@@ -269,15 +280,7 @@ fn an_idle_socket_flood_at_the_fd_limit_does_not_lock_the_agent_out() {
         });
     }
     let mut headroom = command.spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !announce.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let proxy: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    let proxy = announced(&announce);
     let address = proxy["address"].as_str().unwrap();
     let flood: Vec<std::net::TcpStream> = (0..300)
         .filter_map(|_| std::net::TcpStream::connect(address).ok())
@@ -285,17 +288,10 @@ fn an_idle_socket_flood_at_the_fd_limit_does_not_lock_the_agent_out() {
     assert!(flood.len() > 256, "{} sockets opened", flood.len());
     std::fs::write(&gate, "go").unwrap();
     // Generous: the request completes at once; this only stops a hung test.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = headroom.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent's request never completed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    wait_until("the agent's request never completed", || {
+        headroom.try_wait().unwrap().is_some()
+    });
+    let status = headroom.wait().unwrap();
     drop(flood);
     assert!(status.success());
     let stub = dir.read_json("stub.json");
@@ -324,15 +320,7 @@ fn request_bodies_in_flight_have_one_memory_budget() {
     let headroom = std::thread::spawn(move || {
         headroom.assert().success();
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !announce.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let proxy: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    let proxy = announced(&announce);
     let send_head = |length: usize| {
         let mut tcp = std::net::TcpStream::connect(proxy["address"].as_str().unwrap()).unwrap();
         let mut head = format!(
@@ -394,15 +382,7 @@ fn a_budget_holds_under_concurrent_requests() {
     let headroom = std::thread::spawn(move || {
         headroom.assert().success();
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !announce.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let proxy: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
+    let proxy = announced(&announce);
     // A 50,000-byte body asking for 1,000 output tokens: at most 50,000 prompt tokens at $8/MTok
     // (1-hour cache writes) and 1,000 at $20/MTok = $0.42, which is also what each is billed.
     let body = json!({"model": "claude-opus-5-5", "max_tokens": 1000, "stream": true,
@@ -580,16 +560,8 @@ fn a_killed_headroom_takes_the_agent_along_and_its_session_still_counts() {
         .arg(crate::support::stub_agent())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !done.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent never sent its requests"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let agent: Value = serde_json::from_str(&std::fs::read_to_string(&announce).unwrap()).unwrap();
-    let agent_pid = agent["pid"].as_i64().unwrap() as libc::pid_t;
+    wait_until("the agent never sent its requests", || done.exists());
+    let agent_pid = announced(&announce)["pid"].as_i64().unwrap() as libc::pid_t;
     // The journal's lines are written off the request path: wait until both are there.
     let sessions = dir.path("home/sessions");
     let journal_lines = || {
@@ -611,24 +583,15 @@ fn a_killed_headroom_takes_the_agent_along_and_its_session_still_counts() {
             })
             .sum::<usize>()
     };
-    while journal_lines() < 3 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the journal never got both requests"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_until("the journal never got both requests", || {
+        journal_lines() >= 3
+    });
     headroom.kill().unwrap();
     headroom.wait().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     // SAFETY: signal 0 only asks whether the process exists.
-    while unsafe { libc::kill(agent_pid, 0) } == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent outlived headroom"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until("the agent outlived headroom", || unsafe {
+        libc::kill(agent_pid, 0) != 0
+    });
     let report = crate::support::headroom()
         .env("HEADROOM_HOME", dir.path("home"))
         .args(["report", "--all", "--format", "json"])
