@@ -106,7 +106,8 @@ fn split_values(line: &str) -> Vec<String> {
     let mut values = Vec::new();
     let mut rest = line;
     loop {
-        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValueRef>();
+        let mut stream =
+            serde_json::Deserializer::from_str(rest).into_iter::<&serde_json::value::RawValue>();
         let value = stream.next().expect("a value").expect("valid JSON");
         let used = stream.byte_offset();
         values.push(value.get().to_owned());
@@ -120,8 +121,6 @@ fn split_values(line: &str) -> Vec<String> {
         }
     }
 }
-
-type RawValueRef = serde_json::value::RawValue;
 
 /// The original, read back from a lossless result by the rule its layout states.
 fn read_back(kept: &str) -> String {
@@ -375,33 +374,5 @@ fn reads_of_originals_reach_the_upstream_whole() {
         assert!(outcome.body.is_none(), "{tool}: left as sent");
         assert_eq!(outcome.savings.retrievals(), 1);
         assert_eq!(outcome.savings.delta().added_newest, count_tokens(&log));
-    }
-}
-
-#[test]
-#[ignore]
-fn debug_kinds() {
-    for (sample, text) in harness::load() {
-        let lines: Vec<&str> = text.split('\n').collect();
-        let kind = KINDS
-            .iter()
-            .find(|kind| kind.claims(&text, &lines))
-            .map(|k| k.name());
-        let result = kind
-            .and_then(|_| KINDS.iter().find(|k| k.claims(&text, &lines)))
-            .and_then(|k| k.compress(&text, &lines, Some(ORIGINAL)));
-        let one = compress_one(&text, Some(&PathBuf::from(ORIGINAL)));
-        println!(
-            "{:<32} {:<8} {:<6} claimed={:<8} kind_result={:<8} final={}",
-            sample.file,
-            sample.kind,
-            sample.tool,
-            kind.unwrap_or("-"),
-            result
-                .map(|k| format!("{}{}", k.text.len(), if k.lossy { "L" } else { "" }))
-                .unwrap_or("-".into()),
-            one.map(|(k, t, n)| format!("{n} {} tok {}", k.text.len(), t))
-                .unwrap_or("-".into())
-        );
     }
 }
