@@ -25,6 +25,7 @@ pub mod originals;
 mod repeats;
 mod search;
 mod table;
+mod terminal;
 mod walk;
 
 use std::collections::{BTreeMap, HashMap};
@@ -71,6 +72,10 @@ static KINDS: [&dyn Kind; 7] = [
 
 /// The name under which outputs no kind claims, only folded where a line repeats, are counted.
 const REPEATS: &str = "repeats";
+/// The name under which outputs only cleaned of terminal sequences are counted.
+const TERMINAL: &str = "terminal";
+/// What the marker of cleaned terminal output counts.
+const TERMINAL_UNIT: &str = "terminal sequences";
 
 /// Tokens in `text`, with OpenAI's o200k tokenizer (see `crate::tokens`). For Claude and MiniMax
 /// models this is an approximation: their tokenizers are not public, and what counts here is the
@@ -436,17 +441,41 @@ fn compress_one(text: &str, original: Option<&PathBuf>) -> Option<(Kept, u64, &'
         return None;
     }
     let original = original.map(|path| path.display().to_string());
-    let lines: Vec<&str> = text.split('\n').collect();
+    // What a terminal would not show goes first, where outputs may be cut (it is lossy); the kinds
+    // then read the text as it would look on screen.
+    let cleaned = original.as_ref().and_then(|_| terminal::clean(text));
+    let shown = cleaned.as_ref().map_or(text, |(shown, _)| shown.as_str());
+    let lines: Vec<&str> = shown.split('\n').collect();
     let claimed = KINDS
         .iter()
-        .find(|kind| kind.claims(text, &lines))
+        .find(|kind| kind.claims(shown, &lines))
         .and_then(|kind| {
             Some((
-                kind.compress(text, &lines, original.as_deref())?,
+                kind.compress(shown, &lines, original.as_deref())?,
                 kind.name(),
             ))
         });
-    let (kept, kind) = claimed.or_else(|| Some((repeats::compress(&lines)?, REPEATS)))?;
+    let (kept, kind) = claimed
+        .or_else(|| Some((repeats::compress(&lines)?, REPEATS)))
+        .or_else(|| {
+            Some((Kept::lossless(shown.to_owned()), TERMINAL)).filter(|_| cleaned.is_some())
+        })?;
+    let kept = match (&cleaned, &original) {
+        (Some((_, removed)), Some(original)) => Kept {
+            text: format!(
+                "{}\n{}",
+                kept::marker(
+                    *removed,
+                    TERMINAL_UNIT,
+                    "colours, cursor moves and the earlier states of redrawn lines",
+                    original
+                ),
+                kept.text
+            ),
+            lossy: true,
+        },
+        _ => kept,
+    };
     // A result no shorter in bytes is not worth counting: markers do not make text denser.
     if (kept.lossy && original.is_none()) || kept.text.len() >= text.len() {
         return None;
