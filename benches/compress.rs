@@ -56,7 +56,7 @@ mod proxy {
     }
 }
 #[allow(dead_code)]
-mod report {
+mod home {
     pub fn write_via_rename(
         path: &std::path::Path,
         bytes: &[u8],

@@ -7,6 +7,7 @@ mod compress;
 mod config;
 mod env;
 mod error;
+mod home;
 mod pricing;
 mod proxy;
 mod report;

@@ -99,7 +99,7 @@ pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// it. Not synced to disk: it is a convenience copy, and an fsync per tool output would cost more
 /// than compressing it.
 pub fn keep(path: &Path, text: &str) -> anyhow::Result<()> {
-    crate::report::write_via_rename(path, text.as_bytes(), false)
+    crate::home::write_via_rename(path, text.as_bytes(), false)
 }
 
 /// Removes old originals and, while the folder is too big, the oldest ones.

@@ -1,5 +1,6 @@
 //! `headroom report`, and the file side of session summaries: finding and reading them (skipping
-//! corrupt, foreign and duplicate files with a warning), the budget gate, and atomic writes. The
+//! corrupt, foreign and duplicate files with a warning, counting journals of sessions that never
+//! wrote one) and the budget gate. The
 //! rooms beside this one only aggregate (`aggregate`) or render (`table`, `markdown`, `json`,
 //! `csv`); nothing in `report/` touches the network.
 
@@ -28,43 +29,6 @@ const DEFAULT_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Fewer files than this are read without a progress bar.
 const PROGRESS_BAR_MIN_FILES: usize = 200;
 
-/// Where session summaries go by default: `$HEADROOM_HOME/sessions` or the XDG data dir.
-pub fn default_sessions_dir() -> anyhow::Result<PathBuf> {
-    let home = config::headroom_home()
-        .with_context(|| format!("no user data directory; set {}", env::HEADROOM_HOME))?;
-    Ok(home.join("sessions"))
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so a
-/// reader never sees half a summary. Synced to disk: a summary is the session's only record.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    write_via_rename(path, bytes, true)
-}
-
-/// Writes `bytes` to a temporary file beside `path` and renames it into place; `sync` also waits
-/// for the disk, which callers writing throwaway copies skip.
-pub fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("could not create a temporary file in {}", dir.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| {
-            if sync {
-                file.as_file().sync_all()
-            } else {
-                Ok(())
-            }
-        })
-        .with_context(|| format!("could not write {}", file.path().display()))?;
-    file.persist(path)
-        .with_context(|| format!("could not write {}", path.display()))?;
-    Ok(())
-}
-
 /// Runs `headroom report`.
 pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let (prices, warning) = config::price_book(args.prices.prices.as_deref());
@@ -77,7 +41,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         _ => None,
     };
     let roots = if args.paths.is_empty() {
-        vec![default_sessions_dir()?]
+        vec![crate::home::sessions_dir()?]
     } else {
         args.paths.clone()
     };

@@ -1,5 +1,5 @@
 //! The JSON session summary: a versioned record of one wrapped session, written by `wrap` and read
-//! by `report`. Schema and (de)serialization only; `report::write_atomically` and `report::run` do
+//! by `report`. Schema and (de)serialization only; `home::write_atomically` and `report::run` do
 //! the file I/O. A summary never contains a key or the session secret.
 
 use std::collections::BTreeMap;

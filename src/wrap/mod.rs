@@ -230,7 +230,7 @@ fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Optio
         argv: redacted_argv(),
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
     };
-    let journal = crate::report::default_sessions_dir()
+    let journal = crate::home::sessions_dir()
         .and_then(|dir| Journal::create(dir.join(journal::file_name(session_id)), &header));
     match journal {
         Ok(journal) => Some(journal),
@@ -378,10 +378,10 @@ fn write_summary(
                 summary.agent,
                 &summary.session_id[..8]
             );
-            crate::report::default_sessions_dir()?.join(name)
+            crate::home::sessions_dir()?.join(name)
         }
     };
-    crate::report::write_atomically(&path, &crate::report::summary::render(summary)).context(
+    crate::home::write_atomically(&path, &crate::report::summary::render(summary)).context(
         "could not write the session summary (pass --summary PATH to choose another place)",
     )?;
     Ok(path)

@@ -1,0 +1,47 @@
+//! The data directory's layout (`$HEADROOM_HOME`: `sessions/`, `originals/`) and the one way files
+//! are written there: whole, via a temporary file renamed into place (mode 0600), so no reader
+//! ever sees half a file. Low in the house: summaries, journals and originals all use it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::{config, env};
+
+/// Where session summaries go by default: `$HEADROOM_HOME/sessions` or the XDG data dir.
+pub fn sessions_dir() -> anyhow::Result<PathBuf> {
+    let home = config::headroom_home()
+        .with_context(|| format!("no user data directory; set {}", env::HEADROOM_HOME))?;
+    Ok(home.join("sessions"))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so a
+/// reader never sees half a summary. Synced to disk: a summary is the session's only record.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_via_rename(path, bytes, true)
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it into place; `sync` also waits
+/// for the disk, which callers writing throwaway copies skip.
+pub fn write_via_rename(path: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("could not create a temporary file in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| {
+            if sync {
+                file.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
+        .with_context(|| format!("could not write {}", file.path().display()))?;
+    file.persist(path)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}
