@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::LazyLock;
+
 use genai_prices::{Calculator, PriceRequest, UsageKey};
 use serde::Deserialize;
 
@@ -69,7 +71,7 @@ impl PriceBook {
     /// Decodes the bundled data now (tens of milliseconds), so the first priced request does not
     /// pay for it.
     pub fn warm_up() {
-        let _ = Calculator::bundled();
+        let _ = calculator();
         release_decoding_garbage();
     }
 
@@ -189,6 +191,28 @@ fn override_cost(rates: &OverrideRates, usage: &Usage) -> Option<f64> {
     )
 }
 
+/// The providers headroom routes to: the only ones whose prices it loads (`.ci/update-prices`
+/// keeps `src/prices.json` in step with genai-prices' bundled data for them).
+#[cfg(test)]
+const PROVIDERS: [&str; 7] = [
+    "anthropic",
+    "openai",
+    "minimax",
+    "deepseek",
+    "moonshotai",
+    "zai",
+    "zhipuai",
+];
+
+/// genai-prices' bundled data for `PROVIDERS` only, decoded once. The data of all 47 providers
+/// kept some 17 MB of memory for the whole session, most of headroom's footprint.
+pub fn calculator() -> &'static Calculator {
+    static OURS: LazyLock<Option<Calculator>> =
+        LazyLock::new(|| Calculator::from_json(include_bytes!("prices.json")).ok());
+    // The tests check the copy decodes and matches; should it not, the full data still prices.
+    OURS.as_ref().unwrap_or_else(|| Calculator::bundled())
+}
+
 fn bundled_cost(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     // genai-prices counts every prompt token as input and the cache parts as subsets of it.
     let priced = genai_prices::Usage::from([
@@ -209,7 +233,7 @@ fn bundled_cost(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
         ),
     ]);
     let request = PriceRequest::new(model, &priced).with_provider_id(provider_id);
-    let price = Calculator::bundled().calculate(&request).ok()?;
+    let price = calculator().calculate(&request).ok()?;
     let lacks_write_price = MISSING_CACHE_WRITE_PRICE
         .iter()
         .any(|&(provider, id)| provider == price.provider_id && id == price.model_id);
@@ -264,6 +288,47 @@ fn release_decoding_garbage() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// src/prices.json is genai-prices' own data for the providers headroom routes to: every
+    /// model of theirs is there and prices the same (else run `.ci/update-prices`).
+    #[test]
+    fn the_loaded_price_data_is_the_bundled_data_of_our_providers() {
+        let ours = Calculator::from_json(include_bytes!("prices.json")).expect("it decodes");
+        let bundled = Calculator::bundled();
+        let usage = genai_prices::Usage::from([
+            (UsageKey::INPUT_TOKENS, 300_000.0),
+            (UsageKey::OUTPUT_TOKENS, 2_000.0),
+            (UsageKey::CACHE_READ_TOKENS, 100_000.0),
+            (UsageKey::CACHE_WRITE_TOKENS, 50_000.0),
+        ]);
+        let mut models = 0;
+        for provider in PROVIDERS {
+            let theirs = bundled
+                .find_provider(Some(provider), None)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{provider} is not in genai-prices"));
+            let mine = ours.find_provider(Some(provider), None).unwrap().unwrap();
+            let ids = |info: genai_prices::ProviderInfo<'_>| {
+                info.models()
+                    .map(|model| model.id().to_owned())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(mine), ids(theirs), "{provider}: run .ci/update-prices");
+            for model in ids(theirs) {
+                let request = PriceRequest::new(&model, &usage).with_provider_id(provider);
+                let price = |calculator: &Calculator| {
+                    calculator
+                        .calculate(&request)
+                        .ok()
+                        .map(|price| price.total_price)
+                };
+                assert_eq!(price(&ours), price(bundled), "{provider} {model}");
+                models += 1;
+            }
+        }
+        assert!(models > 100, "{models}");
+        assert!(std::ptr::eq(calculator(), calculator()));
+    }
 
     fn usage(input: u64, output: u64, read: u64, write_5m: u64, write_1h: u64) -> Usage {
         Usage {

@@ -82,7 +82,7 @@ fn minimax_context_window(model: &str) -> Option<u64> {
     if name.eq_ignore_ascii_case("MiniMax-M3") {
         return Some(512_000);
     }
-    genai_prices::Calculator::bundled()
+    crate::pricing::calculator()
         .find_provider(Some("minimax"), None)
         .ok()
         .flatten()?
