@@ -71,7 +71,8 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
     let tapped = Tapped {
         chunks: Box::pin(upstream.bytes_stream()),
         idle_timeout,
-        idle: Box::pin(tokio::time::sleep(idle_timeout)),
+        idle: None,
+        last_chunk: tokio::time::Instant::now(),
         ended: false,
         remaining,
         state: Some(TapState {
@@ -109,8 +110,11 @@ type Chunks = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 struct Tapped {
     chunks: Chunks,
     idle_timeout: std::time::Duration,
-    /// Fires when the upstream has sent nothing for `idle_timeout`.
-    idle: Pin<Box<tokio::time::Sleep>>,
+    /// Armed when the upstream first makes the relay wait; fires `idle_timeout` after the last
+    /// chunk. A chunk only notes its time (cheaper than moving the timer on every chunk); the
+    /// timer moves when it fires early.
+    idle: Option<Pin<Box<tokio::time::Sleep>>>,
+    last_chunk: tokio::time::Instant,
     /// Set once the body was ended for idling: nothing more is relayed.
     ended: bool,
     /// Bytes still to come when the upstream declared a length: the server stops polling a
@@ -183,8 +187,7 @@ impl Stream for Tapped {
         let polled = self.chunks.as_mut().poll_next(cx);
         match &polled {
             Poll::Ready(Some(Ok(chunk))) => {
-                let deadline = tokio::time::Instant::now() + self.idle_timeout;
-                self.idle.as_mut().reset(deadline);
+                self.last_chunk = tokio::time::Instant::now();
                 let length = chunk.len() as u64;
                 if let Some(remaining) = &mut self.remaining {
                     *remaining = remaining.saturating_sub(length);
@@ -205,7 +208,7 @@ impl Stream for Tapped {
                 }
             }
             Poll::Pending => {
-                if self.idle.as_mut().poll(cx).is_ready() {
+                if self.went_quiet(cx) {
                     // The upstream went quiet: end the answer with an error the agent reads as
                     // its provider's (a stream gets an error event), and count the request.
                     self.ended = true;
@@ -226,6 +229,21 @@ impl Stream for Tapped {
             }
         }
         polled
+    }
+}
+
+impl Tapped {
+    /// Whether the upstream has sent nothing for `idle_timeout`; otherwise the timer is armed to
+    /// wake the relay when that would be so.
+    fn went_quiet(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.last_chunk + self.idle_timeout;
+        let idle = self
+            .idle
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if idle.deadline() != deadline {
+            idle.as_mut().reset(deadline);
+        }
+        idle.as_mut().poll(cx).is_ready()
     }
 }
 
