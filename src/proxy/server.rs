@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -81,6 +80,37 @@ pub struct State {
     background: Background,
 }
 
+impl State {
+    fn new(
+        options: ProxyOptions,
+        ledger: Arc<Ledger>,
+        secret: Secret,
+        client: reqwest::Client,
+    ) -> anyhow::Result<State> {
+        Ok(State {
+            prefix: format!("/s/{}", secret.expose()),
+            secret,
+            upstreams: options.upstreams,
+            default_family: options.default_family,
+            client,
+            ledger,
+            budget_usd: options.budget_usd,
+            refused_requests: AtomicU64::new(0),
+            compressor: options.compressor,
+            pinned_provider: options.pinned_provider,
+            bodies: Arc::new(Semaphore::new(MAX_BODIES_BYTES / 1024)),
+            timeouts: Timeouts {
+                response: seconds_from_env(env::HEADROOM_RESPONSE_TIMEOUT, RESPONSE_TIMEOUT)?,
+                stream_idle: seconds_from_env(
+                    env::HEADROOM_STREAM_IDLE_TIMEOUT,
+                    STREAM_IDLE_TIMEOUT,
+                )?,
+            },
+            background: Background::start().context("could not start a thread")?,
+        })
+    }
+}
+
 /// How the proxy behaves for this session.
 #[derive(Debug)]
 pub struct ProxyOptions {
@@ -130,27 +160,7 @@ impl Proxy {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("could not build the HTTP client")?;
-        let state = Arc::new(State {
-            prefix: format!("/s/{}", secret.expose()),
-            secret: secret.clone(),
-            upstreams: options.upstreams,
-            default_family: options.default_family,
-            client,
-            ledger,
-            budget_usd: options.budget_usd,
-            refused_requests: AtomicU64::new(0),
-            compressor: options.compressor,
-            pinned_provider: options.pinned_provider,
-            bodies: Arc::new(Semaphore::new(MAX_BODIES_BYTES / 1024)),
-            timeouts: Timeouts {
-                response: seconds_from_env(env::HEADROOM_RESPONSE_TIMEOUT, RESPONSE_TIMEOUT)?,
-                stream_idle: seconds_from_env(
-                    env::HEADROOM_STREAM_IDLE_TIMEOUT,
-                    STREAM_IDLE_TIMEOUT,
-                )?,
-            },
-            background: Background::start().context("could not start a thread")?,
-        });
+        let state = Arc::new(State::new(options, ledger, secret.clone(), client)?);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), stopped));
         Ok(Proxy {
@@ -309,11 +319,18 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::R
 
 /// Handles one request: check the session prefix, route, forward, relay. `authenticated` is set
 /// when the request proves it is the agent's.
-pub async fn handle(
+///
+/// Generic over the body, so that tests can call it without a socket (as axum's
+/// `examples/testing` does).
+pub async fn handle<B>(
     state: &State,
-    request: Request<Incoming>,
+    request: Request<B>,
     authenticated: &AtomicBool,
-) -> Response<ProxyBody> {
+) -> Response<ProxyBody>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
@@ -570,10 +587,14 @@ fn reserve(
 /// A request body, read whole (compression and routing need it), within the per-request limit
 /// and the budget for all bodies in memory at once: beyond that a flood of large bodies gets a
 /// 503 instead of the memory. The permit is the body's share of that budget.
-async fn collect(
+async fn collect<B>(
     state: &State,
-    mut body: Incoming,
-) -> Result<(Bytes, OwnedSemaphorePermit), (StatusCode, String)> {
+    mut body: B,
+) -> Result<(Bytes, OwnedSemaphorePermit), (StatusCode, String)>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
     let busy = || {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -672,4 +693,129 @@ fn is_normal(path: &str) -> bool {
 fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::PriceBook;
+    use http_body_util::Full;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    /// A session whose upstreams no test reaches: every case here is decided before forwarding.
+    fn state(budget_usd: Option<f64>, pinned_provider: Option<Provider>) -> State {
+        let nowhere = "http://127.0.0.1:9".to_owned();
+        let options = ProxyOptions {
+            upstreams: Upstreams {
+                anthropic: nowhere.clone(),
+                openai: nowhere.clone(),
+                minimax_anthropic: nowhere.clone(),
+                minimax_openai: nowhere,
+                minimax_key: Some(Secret::new("mm-key")),
+                openai_key: None,
+            },
+            default_family: Family::Anthropic,
+            budget_usd,
+            compressor: None,
+            pinned_provider,
+        };
+        let ledger = Arc::new(Ledger::new(PriceBook::default(), None));
+        State::new(options, ledger, Secret::new(SECRET), reqwest::Client::new()).unwrap()
+    }
+
+    async fn call(
+        state: &State,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, String, bool) {
+        let mut request = Request::post(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .unwrap();
+        let authenticated = AtomicBool::new(false);
+        let response = handle(state, request, &authenticated).await;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            String::from_utf8_lossy(&bytes).into_owned(),
+            authenticated.load(Ordering::Relaxed),
+        )
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn only_the_secret_in_the_path_or_a_header_opens_the_proxy() {
+        let state = state(None, Some(Provider::MiniMax));
+        let unreadable = r#"{"model":"minimax/MiniMax-M3","model":"claude-opus-5-5"}"#;
+        let prefix = format!("/s/{SECRET}/v1/messages");
+        let bearer = format!("bearer  {SECRET}");
+        let cases: [(&str, Vec<(&str, &str)>, (StatusCode, bool)); 6] = [
+            ("/v1/messages", vec![], (StatusCode::NOT_FOUND, false)),
+            (
+                "/v1/messages",
+                vec![(super::super::SESSION_HEADER, "wrong")],
+                (StatusCode::NOT_FOUND, false),
+            ),
+            (
+                "/s/wrong/v1/messages",
+                vec![],
+                (StatusCode::NOT_FOUND, false),
+            ),
+            (
+                "/v1/messages",
+                vec![(super::super::SESSION_HEADER, SECRET)],
+                (StatusCode::BAD_REQUEST, true),
+            ),
+            (
+                "/v1/messages",
+                vec![("authorization", &bearer)],
+                (StatusCode::BAD_REQUEST, true),
+            ),
+            (&prefix, vec![], (StatusCode::BAD_REQUEST, true)),
+        ];
+        for (path, headers, expected) in cases {
+            let (status, _, authenticated) = call(&state, path, &headers, unreadable).await;
+            assert_eq!((status, authenticated), expected, "{path} {headers:?}");
+        }
+        assert!(
+            state.ledger.requests().is_empty(),
+            "nothing was forwarded or billed"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn paths_that_normalise_elsewhere_are_refused() {
+        let state = state(None, None);
+        for rest in [
+            "/v1/../admin",
+            "/v1/%2E%2e/admin",
+            "/./v1/messages",
+            "/v1/%2fadmin",
+        ] {
+            let (status, body, _) = call(&state, &format!("/s/{SECRET}{rest}"), &[], "{}").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{rest}");
+            assert!(body.contains("\"type\":\"error\""), "{body}");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn under_a_budget_a_model_without_a_price_is_refused_and_counted() {
+        let state = state(Some(5.0), None);
+        let (status, body, _) = call(
+            &state,
+            &format!("/s/{SECRET}/v1/messages"),
+            &[],
+            r#"{"model":"mystery-model","max_tokens":10}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("prices.toml"), "{body}");
+        assert_eq!(state.refused_requests.load(Ordering::Relaxed), 1);
+        assert_eq!(state.ledger.requests()[0].status, 400);
+    }
 }
