@@ -754,7 +754,9 @@ mod tests {
         let unreadable = r#"{"model":"minimax/MiniMax-M3","model":"claude-opus-5-5"}"#;
         let prefix = format!("/s/{SECRET}/v1/messages");
         let bearer = format!("bearer  {SECRET}");
-        let cases: [(&str, Vec<(&str, &str)>, (StatusCode, bool)); 6] = [
+        // Path, headers, and the status and standing the request gets.
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, (StatusCode, bool));
+        let cases: [Case<'_>; 6] = [
             ("/v1/messages", vec![], (StatusCode::NOT_FOUND, false)),
             (
                 "/v1/messages",
