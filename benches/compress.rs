@@ -32,6 +32,9 @@ mod common;
 // `report` below stand in for the two things it uses from the rest of headroom.
 // Its unit tests come along with it, without their #[test] functions.
 #[allow(dead_code, unused_imports)]
+#[path = "../src/body.rs"]
+mod body;
+#[allow(dead_code, unused_imports)]
 #[path = "../src/compress/mod.rs"]
 mod compress;
 #[allow(dead_code, unused_imports)]
@@ -131,7 +134,11 @@ fn in_process(files: &[(String, String)]) -> String {
             .map(|round| {
                 let body = request(2_000, &fresh(text, 5_000 + round), true);
                 let start = Instant::now();
-                std::hint::black_box(compressor.compress(&body, proxy::route::Family::Anthropic));
+                std::hint::black_box(compressor.compress(
+                    &body,
+                    &body::read(&body),
+                    proxy::route::Family::Anthropic,
+                ));
                 start.elapsed().as_secs_f64() * 1000.0
             })
             .collect();
@@ -173,8 +180,9 @@ fn fidelity() -> String {
         let compressor = compress::Compressor::new(Some(originals.path().to_owned()));
         let (body, family) = harness::request(sample, text, index);
         let forwarded = compressor
-            .compress(&body, family)
-            .and_then(|outcome| outcome.body)
+            .compress(&body, &body::read(&body), family)
+            .filter(|outcome| outcome.edits().next().is_some())
+            .map(|outcome| body::splice(&body, outcome.edits().collect()))
             .map_or_else(|| text.clone(), |body| harness::output(&body, family));
         let mut times: Vec<f64> = (0..ROUNDS)
             .map(|round| {
@@ -182,7 +190,7 @@ fn fidelity() -> String {
                 let (body, family) = harness::request(sample, &copy, index);
                 let compressor = compress::Compressor::new(Some(originals.path().to_owned()));
                 let start = Instant::now();
-                std::hint::black_box(compressor.compress(&body, family));
+                std::hint::black_box(compressor.compress(&body, &body::read(&body), family));
                 start.elapsed().as_secs_f64()
             })
             .collect();

@@ -2,6 +2,7 @@
 //!
 //! `main` only parses the command line, dispatches, and turns errors into messages and exit codes.
 
+mod body;
 mod cli;
 mod compress;
 mod config;

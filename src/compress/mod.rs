@@ -33,12 +33,16 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use std::ops::Range;
+
+#[cfg(test)]
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use self::call::Leeway;
 use self::kept::Kept;
 use self::originals::{KeepOriginal, Original};
+use crate::body::Read;
 use crate::proxy::route::Family;
 use crate::usage::{Compression, PromptDelta};
 
@@ -232,13 +236,29 @@ impl Compression for Savings {
     }
 }
 
-/// What compression did to one request.
+/// What compression does to one request: the edits to splice (with any others) into its body.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// The body to forward, when it changed.
-    pub body: Option<Bytes>,
+    /// Each tool output's span in the body and the output's compressed form.
+    replacements: Vec<(Range<usize>, Arc<Entry>)>,
     /// The tokens it removed (and the reads of originals it saw).
     pub savings: Savings,
+}
+
+impl Outcome {
+    /// The edits: each span of the body and the JSON string that replaces it.
+    pub fn edits(&self) -> impl Iterator<Item = (Range<usize>, &[u8])> {
+        self.replacements
+            .iter()
+            .map(|(span, entry)| (span.clone(), entry.json.as_bytes()))
+    }
+
+    /// The body with the edits applied, or `None` when there are none (the proxy splices them
+    /// together with its own; tests look at them alone).
+    #[cfg(test)]
+    pub fn apply(&self, body: &[u8]) -> Option<Bytes> {
+        (!self.replacements.is_empty()).then(|| crate::body::splice(body, self.edits().collect()))
+    }
 }
 
 /// Originals that could not be kept: how many, and the first error.
@@ -286,20 +306,19 @@ impl Compressor {
         self.originals_dir.as_deref()
     }
 
-    /// What compression did to `body`, or `None` when it neither changed anything nor saw a read
-    /// of an original. The new outputs' originals are then waiting in the outcome's savings for
+    /// What compression does to `body` (read once by `crate::body::read`), or `None` when it
+    /// neither changes anything nor sees a read of an original. The new outputs' originals are then waiting in the outcome's savings for
     /// `finish`.
     ///
     /// Writing an original is left out of the request path, as its full count is: creating a
     /// file costs from a few hundredths to over half a millisecond, depending on the disk, and the
     /// agent can only act on a marker once the model has answered, which takes far longer.
-    pub fn compress(&self, body: &[u8], family: Family) -> Option<Outcome> {
-        let outputs = walk::tool_outputs(body, family);
+    pub fn compress<'a>(&self, body: &'a [u8], read: &Read<'a>, family: Family) -> Option<Outcome> {
+        let outputs = walk::tool_outputs(body, read, family);
         if outputs.is_empty() {
             return None;
         }
         let mut outcome = Outcome::default();
-        let mut replacements = Vec::new();
         let mut sticky = self
             .sticky
             .lock()
@@ -338,13 +357,10 @@ impl Compressor {
                 }
             };
             let Some(entry) = entry else { continue };
-            replacements.push((output.span, entry.clone()));
+            outcome.replacements.push((output.span, entry.clone()));
             outcome.savings.outputs.push((entry, is_new));
         }
         drop(sticky);
-        if !replacements.is_empty() {
-            outcome.body = Some(splice(body, &replacements));
-        }
         (!outcome.savings.is_empty()).then_some(outcome)
     }
 
@@ -514,24 +530,20 @@ fn hash(value: impl Hash) -> u64 {
     hasher.finish()
 }
 
-/// `body` with each span replaced by its entry's JSON string, spans in increasing order and
-/// disjoint.
-fn splice(body: &[u8], replacements: &[(std::ops::Range<usize>, Arc<Entry>)]) -> Bytes {
-    let mut out = Vec::with_capacity(body.len());
-    let mut at = 0;
-    for (span, entry) in replacements {
-        out.extend_from_slice(&body[at..span.start]);
-        out.extend_from_slice(entry.json.as_bytes());
-        at = span.end;
-    }
-    out.extend_from_slice(&body[at..]);
-    Bytes::from(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    /// Compresses `body` the way the proxy does: one read, then the edits applied.
+    fn forward(
+        compressor: &Compressor,
+        body: &[u8],
+        family: Family,
+    ) -> Option<(Option<Bytes>, Outcome)> {
+        let outcome = compressor.compress(body, &crate::body::read(body), family)?;
+        Some((outcome.apply(body), outcome))
+    }
 
     fn build_log(seed: usize) -> String {
         let mut lines: Vec<String> = (0..400)
@@ -586,9 +598,8 @@ mod tests {
         let forwarded: Vec<Vec<u8>> = turns(6)
             .iter()
             .map(|body| {
-                compressor
-                    .compress(body, Family::Anthropic)
-                    .and_then(|o| o.body.map(|b| b.to_vec()))
+                forward(&compressor, body, Family::Anthropic)
+                    .and_then(|(body, _)| body.map(|b| b.to_vec()))
                     .unwrap_or_else(|| body.clone())
             })
             .collect();
@@ -645,9 +656,7 @@ mod tests {
                 .push((path.to_owned(), text.to_owned()));
             Ok(())
         };
-        let outcome = compressor
-            .compress(&turns(1)[0], Family::Anthropic)
-            .unwrap();
+        let (body, outcome) = forward(&compressor, &turns(1)[0], Family::Anthropic).unwrap();
         assert!(outcome.savings.is_pending());
         assert!(
             kept.lock().unwrap().is_empty(),
@@ -657,7 +666,7 @@ mod tests {
         assert!(!outcome.savings.is_pending());
         let (path, original) = kept.lock().unwrap()[0].clone();
         assert_eq!(original, build_log(0));
-        let body = outcome.body.clone().unwrap();
+        let body = body.unwrap();
         let forwarded = String::from_utf8(body.to_vec()).unwrap();
         assert!(forwarded.contains(&path.display().to_string()));
         let PromptDelta {
@@ -673,9 +682,7 @@ mod tests {
         assert_eq!(earlier, 0);
         // The same output in a later turn is replayed, not kept again; the session's end keeps
         // what no request finished.
-        let again = compressor
-            .compress(&turns(2)[1], Family::Anthropic)
-            .unwrap();
+        let (_, again) = forward(&compressor, &turns(2)[1], Family::Anthropic).unwrap();
         assert!(again.savings.is_pending(), "the new turn's output");
         assert_eq!(compressor.finish_all(&keep).count, 0);
         assert_eq!(kept.lock().unwrap().len(), 2);
@@ -686,9 +693,7 @@ mod tests {
     #[test]
     fn a_count_asked_for_early_leaves_the_original_to_be_kept() {
         let compressor = Compressor::new(Some(std::env::temp_dir()));
-        let outcome = compressor
-            .compress(&turns(1)[0], Family::Anthropic)
-            .unwrap();
+        let (_, outcome) = forward(&compressor, &turns(1)[0], Family::Anthropic).unwrap();
         let removed = outcome.savings.delta();
         assert!(removed.removed_newest > 1000);
         let failed = |_: &std::path::Path, _: &str| anyhow::bail!("disk full");
@@ -707,22 +712,21 @@ mod tests {
     #[test]
     fn without_a_place_for_originals_only_lossless_results_are_used() {
         let compressor = Compressor::new(None);
-        assert!(
-            compressor
-                .compress(&turns(1)[0], Family::Anthropic)
-                .is_none()
-        );
+        assert!(forward(&compressor, &turns(1)[0], Family::Anthropic).is_none());
         let table: Vec<Value> = (0..200)
             .map(|i| json!({"name": format!("pkg-{i}"), "version": "1.0.0"}))
             .collect();
         let body = json!({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "x", "content": serde_json::to_string_pretty(&table).unwrap()}]}]});
-        let outcome = compressor
-            .compress(&serde_json::to_vec(&body).unwrap(), Family::Anthropic)
-            .unwrap();
+        let (forwarded_body, outcome) = forward(
+            &compressor,
+            &serde_json::to_vec(&body).unwrap(),
+            Family::Anthropic,
+        )
+        .unwrap();
         compressor.finish(&outcome.savings, &|_, _| {
             panic!("lossless needs no original")
         });
-        let forwarded: Value = serde_json::from_slice(outcome.body.as_ref().unwrap()).unwrap();
+        let forwarded: Value = serde_json::from_slice(&forwarded_body.unwrap()).unwrap();
         assert!(
             forwarded["messages"][0]["content"][0]["content"]
                 .as_str()
@@ -736,8 +740,8 @@ mod tests {
         let compressor = Compressor::new(Some(std::env::temp_dir()));
         // Turn 3 arrives first (e.g. a resumed session): its older outputs are cached upstream as sent.
         let body = &turns(3)[2];
-        let outcome = compressor.compress(body, Family::Anthropic).unwrap();
-        let forwarded: Value = serde_json::from_slice(outcome.body.as_ref().unwrap()).unwrap();
+        let (forwarded, _) = forward(&compressor, body, Family::Anthropic).unwrap();
+        let forwarded: Value = serde_json::from_slice(&forwarded.unwrap()).unwrap();
         let original: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(forwarded["messages"][2], original["messages"][2]);
         assert_eq!(forwarded["messages"][4], original["messages"][4]);
@@ -812,10 +816,10 @@ mod tests {
             let role = if newest { "user" } else { "assistant" };
             let body = serde_json::to_vec(&json!({"messages": [{"role": role, "content": [{"type": "tool_result", "content": content}]}]})).unwrap();
             for family in [Family::Anthropic, Family::OpenAi] {
-                if let Some(outcome) = compressor.compress(&body, family) {
-                    proptest::prop_assert!(outcome.body.as_ref().is_none_or(|body| serde_json::from_slice::<Value>(body).is_ok()));
+                if let Some((forwarded, _)) = forward(&compressor, &body, family) {
+                    proptest::prop_assert!(forwarded.as_ref().is_none_or(|body| serde_json::from_slice::<Value>(body).is_ok()));
                 }
-                let _ = compressor.compress(text.as_bytes(), family);
+                let _ = forward(&compressor, text.as_bytes(), family);
             }
         }
     }

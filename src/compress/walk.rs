@@ -11,6 +11,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::body::Read;
 use crate::proxy::route::Family;
 
 /// One tool output in a request.
@@ -94,16 +95,8 @@ fn hex4(digits: &str) -> Option<u32> {
     u32::from_str_radix(digits, 16).ok()
 }
 
-// Messages are parsed in the same pass as the body, and only a tool output's own string is left
-// raw: a long session's request holds every earlier output, and each extra pass over them costs.
-#[derive(Deserialize)]
-struct Body<'a> {
-    #[serde(borrow, default)]
-    messages: Option<Vec<Message<'a>>>,
-    #[serde(borrow, default)]
-    input: Option<&'a RawValue>,
-}
-
+// The conversation is parsed in one pass, and only a tool output's own string is left raw: a
+// long session's request holds every earlier output, and each extra pass over them costs.
 #[derive(Deserialize)]
 struct Message<'a> {
     #[serde(borrow, default)]
@@ -183,16 +176,26 @@ pub struct Call<'a> {
 /// Calls by id.
 type Calls<'a> = HashMap<Cow<'a, str>, Call<'a>>;
 
-/// The tool outputs in `body`, in byte order, each with the call it answers when the body has it.
-pub fn tool_outputs(body: &[u8], family: Family) -> Vec<ToolOutput<'_>> {
-    let Ok(parsed) = serde_json::from_slice::<Body<'_>>(body) else {
-        return Vec::new();
+/// The tool outputs in `body` (already read: `read`), in byte order, each with the call it
+/// answers when the body has it.
+pub fn tool_outputs<'a>(body: &'a [u8], read: &Read<'a>, family: Family) -> Vec<ToolOutput<'a>> {
+    let messages = || {
+        read.messages
+            .and_then(|raw| serde_json::from_str::<Vec<Message<'a>>>(raw.get()).ok())
     };
     let mut found = Vec::new();
-    match (family, parsed.messages, parsed.input) {
-        (Family::Anthropic, Some(messages), _) => anthropic(body, &messages, &mut found),
-        (Family::OpenAi, Some(messages), _) => chat(body, messages, &mut found),
-        (Family::OpenAi, None, Some(input)) => responses(body, input, &mut found),
+    match (family, read.messages.is_some(), read.input) {
+        (Family::Anthropic, true, _) => {
+            if let Some(messages) = messages() {
+                anthropic(body, &messages, &mut found);
+            }
+        }
+        (Family::OpenAi, true, _) => {
+            if let Some(messages) = messages() {
+                chat(body, messages, &mut found);
+            }
+        }
+        (Family::OpenAi, false, Some(input)) => responses(body, input, &mut found),
         _ => {}
     }
     found
@@ -376,12 +379,7 @@ fn push<'a>(
     if !json.starts_with('"') {
         return;
     }
-    // `raw` borrows from `body`, so its address gives its offset.
-    let Some(start) = (json.as_ptr() as usize).checked_sub(body.as_ptr() as usize) else {
-        return;
-    };
-    let span = start..start + json.len();
-    if body.get(span.clone()) == Some(json.as_bytes()) {
+    if let Some(span) = crate::body::span_in(body, raw) {
         found.push(ToolOutput {
             span,
             json,
@@ -396,7 +394,7 @@ mod tests {
     use super::*;
 
     fn texts(body: &str, family: Family) -> Vec<(String, bool)> {
-        tool_outputs(body.as_bytes(), family)
+        tool_outputs(body.as_bytes(), &crate::body::read(body.as_bytes()), family)
             .into_iter()
             .map(|output| {
                 assert_eq!(&body[output.span.clone()], output.json);
@@ -447,7 +445,7 @@ mod tests {
     #[test]
     fn each_output_comes_with_the_call_it_answers() {
         let calls = |body: &str, family| {
-            tool_outputs(body.as_bytes(), family)
+            tool_outputs(body.as_bytes(), &crate::body::read(body.as_bytes()), family)
                 .into_iter()
                 .map(|output| {
                     output
@@ -537,11 +535,21 @@ mod tests {
             "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"content\":7}]}]}",
         ] {
             assert!(
-                tool_outputs(body.as_bytes(), Family::Anthropic).is_empty(),
+                tool_outputs(
+                    body.as_bytes(),
+                    &crate::body::read(body.as_bytes()),
+                    Family::Anthropic
+                )
+                .is_empty(),
                 "{body}"
             );
             assert!(
-                tool_outputs(body.as_bytes(), Family::OpenAi).is_empty(),
+                tool_outputs(
+                    body.as_bytes(),
+                    &crate::body::read(body.as_bytes()),
+                    Family::OpenAi
+                )
+                .is_empty(),
                 "{body}"
             );
         }

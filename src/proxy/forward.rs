@@ -1,70 +1,11 @@
 //! The upstream request: which headers are kept or dropped, whose credentials are sent, and the
-//! request body with only its `model` value spliced (the rest of the bytes stay as the agent sent
-//! them, so key order and the provider's prompt-cache prefix are untouched).
-
-use std::ops::Range;
+//! sending itself (the body arrives already edited, see `crate::body`).
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::route::{Provider, Route, Upstreams};
 use crate::env::Secret;
-
-/// The `model` of a JSON request body and where its value sits in the bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelField {
-    /// The model name, unescaped.
-    pub name: String,
-    /// Byte range of the JSON string (quotes included) in the body.
-    span: Range<usize>,
-}
-
-#[derive(Deserialize)]
-struct ModelOnly<'a> {
-    #[serde(borrow)]
-    model: Option<&'a RawValue>,
-}
-
-/// Finds the top-level `model` string of a JSON body; `None` for anything else (not JSON, no
-/// model, a non-string model, duplicate keys): such bodies are forwarded unchanged.
-pub fn find_model(body: &[u8]) -> Option<ModelField> {
-    let parsed: ModelOnly<'_> = serde_json::from_slice(body).ok()?;
-    let raw = parsed.model?.get();
-    let name: String = serde_json::from_str(raw).ok()?;
-    // `raw` borrows from `body`, so its address gives its offset without a second scan.
-    let start = (raw.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
-    let span = start..start + raw.len();
-    (body.get(span.clone()) == Some(raw.as_bytes())).then_some(ModelField { name, span })
-}
-
-#[derive(Deserialize)]
-struct OutputLimit {
-    max_tokens: Option<u64>,
-    max_output_tokens: Option<u64>,
-    max_completion_tokens: Option<u64>,
-}
-
-/// The most output tokens a request asks for: `max_tokens` (Messages, Chat), `max_output_tokens`
-/// (Responses) or `max_completion_tokens` (Chat); `None` when it names no limit.
-pub fn max_output_tokens(body: &[u8]) -> Option<u64> {
-    let limit: OutputLimit = serde_json::from_slice(body).ok()?;
-    limit
-        .max_tokens
-        .or(limit.max_output_tokens)
-        .or(limit.max_completion_tokens)
-}
-
-/// The body with the model's value replaced by `new_model`; every other byte is kept.
-pub fn splice_model(body: &[u8], field: &ModelField, new_model: &str) -> Bytes {
-    let encoded = serde_json::Value::from(new_model).to_string();
-    let mut out = Vec::with_capacity(body.len() + encoded.len());
-    out.extend_from_slice(&body[..field.span.start]);
-    out.extend_from_slice(encoded.as_bytes());
-    out.extend_from_slice(&body[field.span.end..]);
-    Bytes::from(out)
-}
 
 /// Headers that describe one connection, not the request (RFC 9110 §7.6.1), plus those the client
 /// library sets itself.
@@ -235,32 +176,6 @@ pub async fn send(
 mod tests {
     use super::*;
     use crate::proxy::route::Family;
-
-    #[test]
-    fn splicing_changes_only_the_model_bytes() {
-        let body = br#"{"z":1, "model" : "minimax\/MiniMax-M3","messages":[{"model":"inner"}],"a":"\u00e9"}"#;
-        let field = find_model(body).unwrap();
-        assert_eq!(field.name, "minimax/MiniMax-M3");
-        let spliced = splice_model(body, &field, "MiniMax-M3");
-        assert_eq!(
-            &spliced[..],
-            br#"{"z":1, "model" : "MiniMax-M3","messages":[{"model":"inner"}],"a":"\u00e9"}"#
-        );
-    }
-
-    #[test]
-    fn bodies_without_a_usable_model_are_left_alone() {
-        for body in [
-            &b"not json"[..],
-            b"{}",
-            br#"{"model":42}"#,
-            br#"{"model":"a","model":"b"}"#,
-            b"",
-            br#"{"model":"x""#,
-        ] {
-            assert_eq!(find_model(body), None, "{}", String::from_utf8_lossy(body));
-        }
-    }
 
     fn upstreams(minimax: Option<&str>, openai: Option<&str>) -> Upstreams {
         Upstreams {

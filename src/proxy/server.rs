@@ -24,7 +24,8 @@ use super::background::Background;
 use super::route::{self, Family, Provider, Upstreams};
 use super::stream::{self, Tap};
 use super::{ProxyBody, forward, reply};
-use crate::compress::Compressor;
+use crate::body::Read;
+use crate::compress::{Compressor, Outcome};
 use crate::env::{self, Secret};
 use crate::usage::Compression;
 use crate::usage::ledger::{Ledger, Refusal, RequestRecord, Reservation};
@@ -364,7 +365,9 @@ where
         Err((status, message)) => return reply::error(family, status, &message),
     };
 
-    let model = forward::find_model(&body);
+    // The one reading of the body: model, output limit and conversation.
+    let read = crate::body::read(&body);
+    let model = read.model.clone();
     if let Some(pinned) = state.pinned_provider
         && model.is_none()
         && parts.method == Method::POST
@@ -420,18 +423,36 @@ where
             ),
         );
     }
-    let body: Bytes = match (&model, &route.model_rewrite) {
-        (Some(field), Some(new_model)) => forward::splice_model(&body, field, new_model),
-        _ => body,
-    };
     let Compressed {
-        body,
+        outcome,
         compression,
         written,
-    } = compress(state, body, route.family).await;
+    } = compress(state, &body, &read, route.family).await;
+    // The one splice: the model's new name and the compressed outputs, into the original bytes.
+    let new_model = route
+        .model_rewrite
+        .as_ref()
+        .map(|name| serde_json::Value::from(name.as_str()).to_string());
+    let mut edits: Vec<_> = outcome.iter().flat_map(Outcome::edits).collect();
+    if let (Some(field), Some(new_model)) = (&model, &new_model) {
+        edits.push((field.span.clone(), new_model.as_bytes()));
+    }
+    let max_output_tokens = read.max_output_tokens;
+    let body = if edits.is_empty() {
+        body
+    } else {
+        crate::body::splice(&body, edits)
+    };
     let reservation = match state.budget_usd {
         None => None,
-        Some(budget) => match reserve(state, budget, &route, forwarded_model.as_deref(), &body) {
+        Some(budget) => match reserve(
+            state,
+            budget,
+            &route,
+            forwarded_model.as_deref(),
+            body.len(),
+            max_output_tokens,
+        ) {
             Ok(reservation) => Some(reservation),
             Err(message) => {
                 state.refused_requests.fetch_add(1, Ordering::Relaxed);
@@ -490,18 +511,22 @@ where
 /// thread would cost more than it saves; larger ones go to the blocking pool, so the one-thread
 /// runtime keeps relaying other streams meanwhile. Anything the compressor does not understand,
 /// or a failed task, leaves the body as it is.
-async fn compress(state: &State, body: Bytes, family: Family) -> Compressed {
+async fn compress(state: &State, body: &Bytes, read: &Read<'_>, family: Family) -> Compressed {
     let Some(compressor) = state.compressor.clone() else {
-        return Compressed::unchanged(body);
+        return Compressed::default();
     };
     let outcome = if body.len() <= INLINE_COMPRESS_BYTES {
-        Ok(compressor.compress(&body, family))
+        Ok(compressor.compress(body, read, family))
     } else {
+        // On the blocking pool the body is read again: the proxy's thread stays free meanwhile.
         let (compressor, input) = (compressor.clone(), body.clone());
-        tokio::task::spawn_blocking(move || compressor.compress(&input, family)).await
+        tokio::task::spawn_blocking(move || {
+            compressor.compress(&input, &crate::body::read(&input), family)
+        })
+        .await
     };
     let Ok(Some(outcome)) = outcome else {
-        return Compressed::unchanged(body);
+        return Compressed::default();
     };
     // New originals go to disk and get counted while the upstream works on the request. The
     // agent can ask for a file its markers name once it has the answer, so the answer waits for
@@ -521,15 +546,17 @@ async fn compress(state: &State, body: Bytes, family: Family) -> Compressed {
             .run(move || compressor.finish(&savings, &crate::compress::originals::keep));
     }
     Compressed {
-        body: outcome.body.unwrap_or(body),
-        compression: Some(Arc::new(outcome.savings)),
+        compression: Some(Arc::new(outcome.savings.clone())),
+        outcome: Some(outcome),
         written,
     }
 }
 
-/// A request body after compression.
+/// What compression does to a request body.
+#[derive(Default)]
 struct Compressed {
-    body: Bytes,
+    /// The edits to splice into the body.
+    outcome: Option<Outcome>,
     compression: Option<Arc<dyn Compression>>,
     /// Writes the originals its markers name, if the background thread has not yet.
     written: Option<KeepOriginals>,
@@ -537,16 +564,6 @@ struct Compressed {
 
 /// Writes a request's originals (a no-op for those already written).
 pub type KeepOriginals = Box<dyn FnOnce() + Send>;
-
-impl Compressed {
-    fn unchanged(body: Bytes) -> Self {
-        Compressed {
-            body,
-            compression: None,
-            written: None,
-        }
-    }
-}
 
 /// Without a limit in the request, the output a budget must allow for.
 const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 128_000;
@@ -559,14 +576,15 @@ fn reserve(
     budget: f64,
     route: &route::Route,
     model: Option<&str>,
-    body: &[u8],
+    body_bytes: usize,
+    max_output_tokens: Option<u64>,
 ) -> Result<Reservation, String> {
     let model = model.unwrap_or_default();
-    let output = forward::max_output_tokens(body).unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let output = max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
     let rerun = (budget * 2.0).max(1.0).ceil();
     state
         .ledger
-        .reserve(budget, route.provider.id(), model, body.len() as u64, output)
+        .reserve(budget, route.provider.id(), model, body_bytes as u64, output)
         .map_err(|refusal| match refusal {
             Refusal::Exhausted {
                 spent_usd,

@@ -306,8 +306,8 @@ fn every_fact_survives_compression_and_every_claim_holds() {
         let compressor = Compressor::new(Some(dir.path().to_owned()));
         let (body, family) = harness::request(sample, text, tag);
         let forwarded = compressor
-            .compress(&body, family)
-            .and_then(|outcome| outcome.body)
+            .compress(&body, &crate::body::read(&body), family)
+            .and_then(|outcome| outcome.apply(&body))
             .map_or_else(|| text.clone(), |body| harness::output(&body, family));
         for fact in &sample.facts {
             if !harness::is_visible(&forwarded, fact) {
@@ -387,9 +387,9 @@ fn reads_of_originals_reach_the_upstream_whole() {
         let compressor = Compressor::new(Some(std::env::temp_dir()));
         let (body, family) = harness::request(&sample, &log, 0);
         let outcome = compressor
-            .compress(&body, family)
+            .compress(&body, &crate::body::read(&body), family)
             .expect("a read is counted");
-        assert!(outcome.body.is_none(), "{tool}: left as sent");
+        assert!(outcome.apply(&body).is_none(), "{tool}: left as sent");
         assert_eq!(outcome.savings.retrievals(), 1);
         assert_eq!(outcome.savings.delta().added_newest, count_tokens(&log));
     }
