@@ -207,7 +207,47 @@ async fn agent() {
         idle_rss as f64 / 1024.0,
         loaded_rss as f64 / 1024.0
     ));
+    lines.push(flooded(&proxied).await);
     std::fs::write(out, lines.join("\n")).unwrap();
+}
+
+/// A request on a new connection while another local process holds 300 idle sockets open on
+/// the proxy (past its cap of 128, so strangers' connections are being closed), beside the
+/// same without the flood.
+async fn flooded(proxied: &str) -> String {
+    const FLOOD_SAMPLES: usize = 60;
+    let address = proxied
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let measure = async || {
+        let mut samples = Vec::with_capacity(FLOOD_SAMPLES);
+        for _ in 0..FLOOD_SAMPLES {
+            // No pooling: each request opens a new connection, as after an idle timeout.
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap();
+            let started = Instant::now();
+            small(&client, proxied).await;
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        common::percentiles(&mut samples)
+    };
+    let (calm50, calm99) = measure().await;
+    let mut flood = Vec::new();
+    for _ in 0..300 {
+        if let Ok(socket) = tokio::net::TcpStream::connect(&address).await {
+            flood.push(socket);
+        }
+    }
+    let (flood50, flood99) = measure().await;
+    format!(
+        "new connection, {} idle sockets held: p50 {flood50:.3} ms p99 {flood99:.3} ms | without them: p50 {calm50:.3} ms p99 {calm99:.3} ms",
+        flood.len()
+    )
 }
 
 async fn small(client: &reqwest::Client, base: &str) {

@@ -610,3 +610,69 @@ fn claude_code_sessions_get_compressed_tool_output_a_stable_cached_prefix_and_ca
     assert!(row["retrieved_tokens"].as_u64().unwrap() > 5000, "{row}");
     assert_eq!(summary["compression"]["log"]["outputs"], 1, "{summary}");
 }
+
+/// The processes whose command line holds `marker`.
+fn processes_with(marker: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
+        })
+        .collect()
+}
+
+/// headroom killed with SIGKILL while the real Codex waits on an answer: npm's `codex` launcher
+/// and the native binary behind it both go, rather than running on against a closed port.
+#[test]
+fn codex_and_its_launcher_die_with_a_killed_headroom() {
+    let Some(codex) = client("codex") else {
+        return;
+    };
+    let upstream = MockUpstream::start("", |_| Reply::Hang);
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("home/codex")).unwrap();
+    let marker = format!("headroom-kill-test-{}", std::process::id());
+    let mut headroom = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir.path("home"))
+        .env("CODEX_HOME", dir.path("home/codex"))
+        .env("OPENAI_API_KEY", "sk-test")
+        .env("OPENAI_TARGET_API_URL", format!("{}/v1", upstream.url))
+        .current_dir(dir.path("home"))
+        .args(["--quiet", "wrap", "codex", "--agent-bin"])
+        .arg(&codex)
+        .args(["--", "exec", "--skip-git-repo-check", &marker])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // The launcher and the native binary (or the binary alone, where Node execs it).
+    while upstream.requests().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Codex never sent its request"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!processes_with(&marker).is_empty());
+    headroom.kill().unwrap();
+    headroom.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let left = processes_with(&marker);
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after headroom died: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
