@@ -46,6 +46,9 @@ pub const ANTHROPIC_BACKGROUND_MODELS: [&str; 4] = [
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
     "ANTHROPIC_SMALL_FAST_MODEL",
 ];
+/// The ChatGPT backend for Codex with a ChatGPT login (default
+/// `https://chatgpt.com/backend-api/codex`).
+pub const CHATGPT_TARGET_API_URL: &str = "CHATGPT_TARGET_API_URL";
 /// The user's OpenAI key: held by the proxy, which sends it to OpenAI for Codex (and takes it out
 /// of Codex's environment).
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";

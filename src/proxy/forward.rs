@@ -183,6 +183,7 @@ mod tests {
             openai: String::new(),
             minimax_anthropic: String::new(),
             minimax_openai: String::new(),
+            chatgpt: String::new(),
             minimax_key: minimax.map(Secret::new),
             openai_key: openai.map(Secret::new),
         }

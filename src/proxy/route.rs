@@ -17,6 +17,8 @@ pub enum Family {
 pub enum Provider {
     Anthropic,
     OpenAi,
+    /// OpenAI models through the ChatGPT backend, for a ChatGPT sign-in (priced as OpenAI's).
+    ChatGpt,
     MiniMax,
 }
 
@@ -25,7 +27,7 @@ impl Provider {
     pub fn id(self) -> &'static str {
         match self {
             Provider::Anthropic => "anthropic",
-            Provider::OpenAi => "openai",
+            Provider::OpenAi | Provider::ChatGpt => "openai",
             Provider::MiniMax => "minimax",
         }
     }
@@ -42,6 +44,9 @@ pub struct Upstreams {
     pub minimax_anthropic: String,
     /// MiniMax OpenAI-compatible base including `/v1`, e.g. `https://api.minimax.io/v1`.
     pub minimax_openai: String,
+    /// The ChatGPT backend Codex uses with a ChatGPT login, e.g.
+    /// `https://chatgpt.com/backend-api/codex` (paths lose their `/v1`, as OpenAI's do).
+    pub chatgpt: String,
     /// MINIMAX_API_KEY, if set.
     pub minimax_key: Option<Secret>,
     /// OPENAI_API_KEY, if set: sent to OpenAI in place of the session token an agent sends as
@@ -69,8 +74,33 @@ impl Upstreams {
                 env::MINIMAX_OPENAI_TARGET_API_URL,
                 "https://api.minimax.io/v1",
             ),
+            chatgpt: url(
+                env::CHATGPT_TARGET_API_URL,
+                "https://chatgpt.com/backend-api/codex",
+            ),
             minimax_key: env::var(env::MINIMAX_API_KEY).map(Secret::new),
             openai_key: env::var(env::OPENAI_API_KEY).map(Secret::new),
+        }
+    }
+}
+
+impl Route {
+    /// The route of a request signed in with ChatGPT (Codex with a ChatGPT login sends
+    /// `chatgpt-account-id` beside its token): OpenAI's requests go to the ChatGPT backend Codex
+    /// itself uses in that mode, since the platform API refuses such tokens. Others stay.
+    pub fn for_chatgpt_sign_in(self, upstreams: &Upstreams) -> Route {
+        if self.provider != Provider::OpenAi {
+            return self;
+        }
+        let path = self
+            .url
+            .strip_prefix(&upstreams.openai)
+            .unwrap_or_default()
+            .to_owned();
+        Route {
+            provider: Provider::ChatGpt,
+            url: format!("{}{path}", upstreams.chatgpt),
+            ..self
         }
     }
 }
@@ -174,6 +204,7 @@ mod tests {
             openai: "http://o.test/v1".into(),
             minimax_anthropic: "http://m.test/anthropic".into(),
             minimax_openai: "http://m.test/v1".into(),
+            chatgpt: "http://c.test/backend-api/codex".into(),
             minimax_key: None,
             openai_key: None,
         }
@@ -282,6 +313,43 @@ mod tests {
             assert_eq!(route.url, *url, "{path} {model:?}");
             assert_eq!(route.model_rewrite.as_deref(), *rewrite, "{path} {model:?}");
         }
+    }
+
+    #[test]
+    fn a_chatgpt_sign_in_goes_to_the_chatgpt_backend_and_nowhere_else() {
+        let upstreams = upstreams();
+        let route = route_for(
+            "/v1/responses",
+            Some("gpt-6.1-sol"),
+            Family::OpenAi,
+            &upstreams,
+        )
+        .for_chatgpt_sign_in(&upstreams);
+        assert_eq!(route.provider, Provider::ChatGpt);
+        assert_eq!(route.url, "http://c.test/backend-api/codex/responses");
+        let models = route_for(
+            "/v1/models?client_version=0.169.0",
+            None,
+            Family::OpenAi,
+            &upstreams,
+        )
+        .for_chatgpt_sign_in(&upstreams);
+        assert_eq!(
+            models.url,
+            "http://c.test/backend-api/codex/models?client_version=0.169.0"
+        );
+        let minimax = route_for(
+            "/v1/responses",
+            Some("MiniMax-M3"),
+            Family::OpenAi,
+            &upstreams,
+        )
+        .for_chatgpt_sign_in(&upstreams);
+        assert_eq!(
+            minimax.provider,
+            Provider::MiniMax,
+            "a MiniMax model stays on MiniMax"
+        );
     }
 
     #[test]

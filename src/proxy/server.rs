@@ -32,6 +32,8 @@ use crate::usage::ledger::{Ledger, Refusal, RequestRecord, Reservation};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// What Codex sends beside its token when signed in with ChatGPT.
+const CHATGPT_ACCOUNT_HEADER: &str = "chatgpt-account-id";
 /// All request bodies in memory at once stay under this.
 const MAX_BODIES_BYTES: usize = 256 * 1024 * 1024;
 /// How long to wait for a TCP/TLS connection to an upstream, unless HEADROOM_CONNECT_TIMEOUT says.
@@ -386,12 +388,15 @@ where
             ),
         );
     }
-    let route = route::route_for(
+    let mut route = route::route_for(
         &path_and_query,
         model.as_ref().map(|field| field.name.as_str()),
         state.default_family,
         &state.upstreams,
     );
+    if parts.headers.contains_key(CHATGPT_ACCOUNT_HEADER) {
+        route = route.for_chatgpt_sign_in(&state.upstreams);
+    }
     let forwarded_model = route
         .model_rewrite
         .clone()
@@ -729,7 +734,8 @@ mod tests {
                 anthropic: nowhere.clone(),
                 openai: nowhere.clone(),
                 minimax_anthropic: nowhere.clone(),
-                minimax_openai: nowhere,
+                minimax_openai: nowhere.clone(),
+                chatgpt: nowhere,
                 minimax_key: Some(Secret::new("mm-key")),
                 openai_key: None,
             },

@@ -676,3 +676,85 @@ fn codex_and_its_launcher_die_with_a_killed_headroom() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// An unsigned JWT (Codex decodes its payload and checks no signature).
+fn unsigned_jwt(payload: &Value) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let encode = |bytes: &[u8]| {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, &b| (n << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    };
+    format!(
+        "{}.{}.sig",
+        encode(br#"{"alg":"none","typ":"JWT"}"#),
+        encode(payload.to_string().as_bytes())
+    )
+}
+
+/// The real Codex signed in with a (fake) ChatGPT login: through headroom its requests reach the
+/// ChatGPT backend with its own token and account header, and the platform API gets nothing.
+#[test]
+fn codex_with_a_chatgpt_login_reaches_the_chatgpt_backend() {
+    let Some(codex) = client("codex") else { return };
+    let platform = MockUpstream::start("", |_| Reply::Json(401, "{}".into()));
+    let chatgpt = MockUpstream::start("", |request| {
+        if request.method == "GET" {
+            return Reply::Json(200, json!({"models": []}).to_string());
+        }
+        responses_reply(
+            "gpt-6.1-sol",
+            json!({"type":"message","id":"msg_1","role":"assistant","status":"completed","content":[{"type":"output_text","text":"signed in ok","annotations":[]}]}),
+            json!({"input_tokens": 800, "output_tokens": 20, "total_tokens": 820}),
+        )
+    });
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("home/codex")).unwrap();
+    let claims = json!({"chatgpt_account_id": "acct_test", "chatgpt_plan_type": "plus", "chatgpt_user_id": "user_test"});
+    let id_token = unsigned_jwt(
+        &json!({"email": "t@example.com", "exp": 4_102_444_800u64, "https://api.openai.com/auth": claims}),
+    );
+    let access_token =
+        unsigned_jwt(&json!({"exp": 4_102_444_800u64, "https://api.openai.com/auth": claims}));
+    let auth = json!({"OPENAI_API_KEY": null, "tokens": {"id_token": id_token, "access_token": access_token,
+        "refresh_token": "refresh-test", "account_id": "acct_test"}, "last_refresh": "2026-11-30T00:00:00Z"});
+    std::fs::write(dir.path("home/codex/auth.json"), auth.to_string()).unwrap();
+    let output = run_codex(
+        &dir,
+        &codex,
+        &[
+            ("CHATGPT_TARGET_API_URL", &chatgpt.url),
+            ("OPENAI_TARGET_API_URL", &platform.url),
+        ],
+        &[],
+        "say ok",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("signed in ok"), "{stdout}");
+    assert!(
+        platform.requests().is_empty(),
+        "the platform API got a ChatGPT token"
+    );
+    let posted: Vec<Recorded> = chatgpt
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "POST")
+        .collect();
+    assert_eq!(posted[0].path_and_query, "/responses");
+    assert_eq!(
+        posted[0].header("authorization"),
+        Some(format!("Bearer {access_token}").as_str())
+    );
+    assert_eq!(posted[0].header("chatgpt-account-id"), Some("acct_test"));
+}

@@ -264,3 +264,48 @@ fn bad_connect_timeout_is_a_usage_error() {
         .assert()
         .code(2);
 }
+
+/// Codex signed in with ChatGPT (no API key: it sends its own token and `chatgpt-account-id`)
+/// reaches the ChatGPT backend it uses in that mode, with its token, and the platform API gets
+/// nothing (it refuses such tokens). The session secret goes nowhere.
+#[test]
+fn a_chatgpt_sign_in_reaches_the_chatgpt_backend_with_its_own_token() {
+    let reply = |_: &crate::support::Recorded| {
+        Reply::Json(
+            200,
+            json!({"model": "gpt-6.1-sol", "usage": {"input_tokens": 50, "output_tokens": 5}})
+                .to_string(),
+        )
+    };
+    let chatgpt = MockUpstream::start("", reply);
+    let platform = MockUpstream::start("", reply);
+    let dir = Dir::new();
+    let body = json!({"model": "gpt-6.1-sol", "input": "hi"});
+    let plan = json!({"requests": [
+        {"path": "/responses", "body": body, "headers": {"chatgpt-account-id": "acct_123"}},
+    ], "env_dump": ["HEADROOM_SESSION_TOKEN"]});
+    wrap_stub(&dir, "codex", &plan, &[])
+        .env_remove("OPENAI_API_KEY")
+        .env("STUB_OWN_LOGIN", "chatgpt-access-token")
+        .env("CHATGPT_TARGET_API_URL", &chatgpt.url)
+        .env("OPENAI_TARGET_API_URL", &platform.url)
+        .assert()
+        .success();
+    let stub = dir.read_json("stub.json");
+    assert_eq!(stub["responses"][0]["status"], 200, "{stub}");
+    assert!(platform.requests().is_empty());
+    let sent = &chatgpt.requests()[0];
+    assert_eq!(sent.path_and_query, "/responses");
+    assert_eq!(
+        sent.header("authorization"),
+        Some("Bearer chatgpt-access-token")
+    );
+    assert_eq!(sent.header("chatgpt-account-id"), Some("acct_123"));
+    let token = stub["env"]["HEADROOM_SESSION_TOKEN"].as_str().unwrap();
+    assert!(
+        !sent.everything().contains(token),
+        "the session secret reached the backend"
+    );
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["requests"][0]["provider"], "openai");
+}
