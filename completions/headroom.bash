@@ -202,7 +202,7 @@ _headroom() {
                     return 0
                     ;;
                 --by)
-                    COMPREPLY=($(compgen -W "model provider agent day session" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "model provider agent day session billing" -- "${cur}"))
                     return 0
                     ;;
                 --format)

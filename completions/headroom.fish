@@ -57,7 +57,8 @@ complete -c headroom -n "__fish_headroom_using_subcommand report" -l by -d 'How 
 provider\t'One row per provider'
 agent\t'One row per agent (claude, codex)'
 day\t'One row per day (UTC) the session started'
-session\t'One row per session'"
+session\t'One row per session'
+billing\t'One row per way of paying: `api`, or `subscription` (a plan; its cost is API-equivalent)'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l format -d 'Output format (written to stdout)' -r -f -a "table\t'A table for the terminal'
 markdown\t'A GitHub-flavoured markdown table for PRs and job summaries'
 json\t'JSON with `null` for unknown costs'

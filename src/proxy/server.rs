@@ -27,8 +27,8 @@ use super::{ProxyBody, forward, reply};
 use crate::body::Read;
 use crate::compress::{Compressor, Outcome};
 use crate::env::{self, Secret};
-use crate::usage::Compression;
 use crate::usage::ledger::{Ledger, Refusal, RequestRecord, Reservation};
+use crate::usage::{Billing, Compression};
 
 /// Request bodies above this size are refused: the proxy reads the whole body to route it.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -397,6 +397,7 @@ where
     if parts.headers.contains_key(CHATGPT_ACCOUNT_HEADER) {
         route = route.for_chatgpt_sign_in(&state.upstreams);
     }
+    let billing = billing_of(&route, &parts.headers, &state.secret);
     let forwarded_model = route
         .model_rewrite
         .clone()
@@ -414,6 +415,7 @@ where
             latency: started.elapsed(),
             compression: None,
             partial: false,
+            billing,
         });
         reply::error(route.family, status, message)
     };
@@ -496,6 +498,7 @@ where
                 compression,
                 originals_written: written,
                 reservation,
+                billing,
                 idle_timeout: state.timeouts.stream_idle,
             },
         ),
@@ -569,6 +572,31 @@ struct Compressed {
 
 /// Writes a request's originals (a no-op for those already written).
 pub type KeepOriginals = Box<dyn FnOnce() + Send>;
+
+/// Who pays for a request: a ChatGPT sign-in, or Claude Code signed in to a Claude plan (an OAuth
+/// bearer, announced by the `oauth-…` beta flag, that is not the session secret), is a
+/// subscription; anything else is billed by the API.
+fn billing_of(route: &route::Route, headers: &hyper::HeaderMap, secret: &Secret) -> Billing {
+    let claude_plan = route.provider == Provider::Anthropic
+        && headers
+            .get_all("anthropic-beta")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|flags| {
+                flags
+                    .split(',')
+                    .any(|flag| flag.trim().starts_with("oauth-"))
+            })
+        && headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| !secret.matches(forward::bearer_token(value)));
+    if route.provider == Provider::ChatGpt || claude_plan {
+        Billing::Subscription
+    } else {
+        Billing::Api
+    }
+}
 
 /// Without a limit in the request, the output a budget must allow for.
 const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 128_000;

@@ -18,10 +18,10 @@ use hyper::body::Frame;
 use super::forward::{connection_listed, is_hop_by_hop};
 use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
-use crate::usage::Compression;
 use crate::usage::extract::UsageReader;
 use crate::usage::ledger::{Ledger, RequestRecord, Reservation};
 use crate::usage::sse::EventReader;
+use crate::usage::{Billing, Compression};
 
 /// A non-streaming body larger than this is relayed but not read for usage.
 const MAX_TAPPED_JSON_BYTES: usize = 16 * 1024 * 1024;
@@ -44,6 +44,8 @@ pub struct Tap {
     pub reservation: Option<Reservation>,
     /// How long the response may send nothing before it is ended with an error.
     pub idle_timeout: std::time::Duration,
+    /// Who pays for the request.
+    pub billing: Billing,
 }
 
 /// The agent's response: upstream status and headers, and the body relayed as it arrives.
@@ -171,6 +173,7 @@ impl TapState {
             latency: tap.started.elapsed(),
             compression: tap.compression,
             partial: ended_early.is_some(),
+            billing: tap.billing,
         });
         // Only now that the real cost counts may the worst case stop holding the budget.
         drop(tap.reservation);

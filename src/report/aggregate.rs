@@ -90,6 +90,8 @@ pub enum GroupBy {
     Day,
     /// One row per session.
     Session,
+    /// One row per way of paying: `api`, or `subscription` (a plan; its cost is API-equivalent).
+    Billing,
 }
 
 impl GroupBy {
@@ -101,6 +103,7 @@ impl GroupBy {
             GroupBy::Agent => &["Agent"],
             GroupBy::Day => &["Day"],
             GroupBy::Session => &["Session", "Agent", "Started"],
+            GroupBy::Billing => &["Billing"],
         }
     }
 
@@ -110,6 +113,7 @@ impl GroupBy {
             GroupBy::Provider => vec![request.provider.to_string()],
             GroupBy::Agent => vec![session.agent.clone()],
             GroupBy::Day => vec![session.started_at.chars().take(10).collect()],
+            GroupBy::Billing => vec![request.billing.id().to_owned()],
             GroupBy::Session => vec![
                 session.session_id.chars().take(8).collect(),
                 session.agent.clone(),
@@ -284,6 +288,7 @@ mod tests {
             retrievals: 0,
             retrieved_tokens: 0,
             implausible_usage: false,
+            billing: crate::usage::Billing::Api,
             partial: false,
             provider: provider.into(),
             model: model.into(),
@@ -358,6 +363,31 @@ mod tests {
             ["aaaaaaaa", "claude", "2026-11-01T10:00:00Z"]
         );
         assert_eq!(aggregate(&sessions, GroupBy::Provider).rows.len(), 2);
+    }
+
+    #[test]
+    fn plan_usage_and_billed_usage_are_rows_of_their_own() {
+        let mut plan = request("openai", "gpt-6.1-sol", 20, Some(2.0));
+        plan.billing = crate::usage::Billing::Subscription;
+        let sessions = vec![session(
+            "cccccccc33",
+            "codex",
+            "2026-11-03",
+            vec![plan, request("openai", "gpt-6.1-sol", 10, Some(1.0))],
+        )];
+        let by_billing = aggregate(&sessions, GroupBy::Billing);
+        let rows: Vec<_> = by_billing
+            .rows
+            .iter()
+            .map(|row| (row.key.join("/"), row.totals.cost_usd))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("api".to_owned(), Some(1.0)),
+                ("subscription".to_owned(), Some(2.0))
+            ]
+        );
     }
 
     #[test]

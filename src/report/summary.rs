@@ -169,6 +169,7 @@ mod tests {
                 retrievals: 0,
                 retrieved_tokens: 0,
                 implausible_usage: false,
+                billing: crate::usage::Billing::Api,
                 partial: false,
                 provider: "anthropic".into(),
                 model: "claude-opus-5-5".into(),

@@ -148,6 +148,7 @@ mod tests {
             retrieved_tokens: 0,
             partial: false,
             implausible_usage: false,
+            billing: crate::usage::Billing::Api,
         }
     }
 

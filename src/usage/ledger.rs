@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::journal::Journal;
-use super::{Compression, PromptDelta, Usage};
+use super::{Billing, Compression, PromptDelta, Usage};
 use crate::pricing::PriceBook;
 
 /// One finished request, as the proxy saw it.
@@ -35,6 +35,8 @@ pub struct RequestRecord {
     pub compression: Option<Arc<dyn Compression>>,
     /// The answer did not run to its end (see `PricedRequest::partial`).
     pub partial: bool,
+    /// Who pays for it.
+    pub billing: Billing,
 }
 
 /// One request with its price, as kept in the ledger and in the session summary.
@@ -65,6 +67,10 @@ pub struct PricedRequest {
     /// Tokens those reads (and replays of earlier ones) put into the prompt.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retrieved_tokens: u64,
+    /// `subscription` when a plan the agent is signed in to pays (its cost is then what the API
+    /// would have charged), else `api`.
+    #[serde(default)]
+    pub billing: Billing,
     /// The answer did not run to its end: the agent hung up (status 499), the upstream broke off
     /// (502) or went quiet (504), or the session ended first. Its usage is what had arrived.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -214,6 +220,7 @@ impl Ledger {
                 .map_or(0, |compression| compression.retrievals()),
             retrieved_tokens: 0,
             partial: record.partial,
+            billing: record.billing,
             implausible_usage,
         };
         state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
@@ -360,6 +367,7 @@ mod tests {
             latency: Duration::ZERO,
             compression: None,
             partial: false,
+            billing: Billing::Api,
         }
     }
 

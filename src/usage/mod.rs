@@ -11,6 +11,29 @@ use serde::{Deserialize, Serialize};
 
 pub use compression::{Compression, PromptDelta};
 
+/// Who pays for a request: API billing (the agent's key, or a provider key headroom adds), or a
+/// subscription plan the agent is signed in to (a ChatGPT login, a Claude plan), whose cost is
+/// only an API-equivalent figure.
+#[derive(
+    Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Billing {
+    #[default]
+    Api,
+    Subscription,
+}
+
+impl Billing {
+    /// As the summary spells it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Billing::Api => "api",
+            Billing::Subscription => "subscription",
+        }
+    }
+}
+
 /// Tokens of one request (or a sum of requests), split the way providers bill them.
 ///
 /// `input_tokens` counts only fresh input: cache reads and cache writes are separate, so the four

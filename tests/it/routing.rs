@@ -308,4 +308,32 @@ fn a_chatgpt_sign_in_reaches_the_chatgpt_backend_with_its_own_token() {
     );
     let summary = dir.read_json("summary.json");
     assert_eq!(summary["requests"][0]["provider"], "openai");
+    assert_eq!(summary["requests"][0]["billing"], "subscription");
+}
+
+/// Claude Code signed in to a Claude plan (an OAuth bearer with the OAuth beta flag) is plan
+/// usage; an API key, or a bearer without the flag, is billed by the API.
+#[test]
+fn a_claude_plan_sign_in_is_recorded_as_subscription_usage() {
+    let upstream = MockUpstream::start("", |_| Reply::Json(200, ANTHROPIC_OK.into()));
+    let dir = Dir::new();
+    let body = json!({"model": "claude-opus-5-5", "max_tokens": 5, "messages": []});
+    let plan = json!({"requests": [
+        {"path": "/v1/messages", "body": body, "headers": {"anthropic-beta": "claude-code-20250219,oauth-2025-04-20"}},
+        {"path": "/v1/messages", "body": body, "headers": {"anthropic-beta": "claude-code-20250219"}},
+    ]});
+    wrap_stub(&dir, "claude", &plan, &[])
+        .env_remove("ANTHROPIC_API_KEY")
+        .env("ANTHROPIC_AUTH_TOKEN", "oauth-access-token")
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .assert()
+        .success();
+    let summary = dir.read_json("summary.json");
+    assert_eq!(summary["requests"][0]["billing"], "subscription");
+    assert_eq!(summary["requests"][1]["billing"], "api");
+    assert_eq!(
+        upstream.requests()[0].header("authorization"),
+        Some("Bearer oauth-access-token"),
+        "the plan's token passes through"
+    );
 }
