@@ -200,16 +200,16 @@ impl Savings {
 impl Compression for Savings {
     fn delta(&self) -> PromptDelta {
         let mut delta = PromptDelta::default();
-        for (entry, is_newest) in &self.outputs {
-            let removed = if *is_newest {
+        for (entry, is_new) in &self.outputs {
+            let removed = if *is_new {
                 &mut delta.removed_newest
             } else {
                 &mut delta.removed_earlier
             };
             *removed = removed.saturating_add(entry.tokens_removed());
         }
-        for (read, is_newest) in &self.retrievals {
-            let added = if *is_newest {
+        for (read, is_new) in &self.retrievals {
+            let added = if *is_new {
                 &mut delta.added_newest
             } else {
                 &mut delta.added_earlier
@@ -220,14 +220,14 @@ impl Compression for Savings {
     }
 
     fn retrievals(&self) -> u64 {
-        self.retrievals.iter().filter(|(_, newest)| *newest).count() as u64
+        self.retrievals.iter().filter(|(_, is_new)| *is_new).count() as u64
     }
 
     fn kinds(&self) -> Vec<&'static str> {
         let mut kinds: Vec<&'static str> = self
             .outputs
             .iter()
-            .filter(|(_, newest)| *newest)
+            .filter(|(_, is_new)| *is_new)
             .map(|(entry, _)| entry.kind)
             .collect();
         kinds.sort_unstable();
@@ -275,7 +275,7 @@ pub struct KindTotals {
     pub outputs: u64,
     pub tokens_before: u64,
     pub tokens_after: u64,
-    /// Whether any of them was cut (its original kept on disk) rather than rewritten losslessly.
+    /// How many of them were cut (their originals kept on disk) rather than rewritten losslessly.
     pub lossy_outputs: u64,
 }
 
@@ -307,8 +307,8 @@ impl Compressor {
     }
 
     /// What compression does to `body` (read once by `crate::body::read`), or `None` when it
-    /// neither changes anything nor sees a read of an original. The new outputs' originals are then waiting in the outcome's savings for
-    /// `finish`.
+    /// neither changes anything nor sees a read of an original. The new outputs' originals are
+    /// then waiting in the outcome's savings for `finish`.
     ///
     /// Writing an original is left out of the request path, as its full count is: creating a
     /// file costs from a few hundredths to over half a millisecond, depending on the disk, and the

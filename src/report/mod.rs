@@ -58,9 +58,12 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         .iter()
         .partition(|file| crate::usage::journal::is_journal(file));
     let mut incomplete = 0;
-    for file in summaries.into_iter().chain(journals) {
+    let in_order = summaries
+        .into_iter()
+        .map(|file| (file, false))
+        .chain(journals.into_iter().map(|file| (file, true)));
+    for (file, is_journal) in in_order {
         progress.inc(1);
-        let is_journal = crate::usage::journal::is_journal(file);
         let read = std::fs::read(file).map_err(anyhow::Error::from);
         let read = if is_journal {
             read.and_then(|bytes| from_journal(file, &bytes))
@@ -100,12 +103,12 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         incomplete += u64::from(summary.incomplete);
         aggregator.add(&summary);
     }
+    progress.finish_and_clear();
     if incomplete > 0 && !global.quiet {
         eprintln!(
             "headroom: note: {incomplete} session(s) ended without a summary (headroom was stopped); counted from their journals"
         );
     }
-    progress.finish_and_clear();
     let report = aggregator.finish();
 
     let mut stdout = std::io::stdout().lock();

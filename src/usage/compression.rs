@@ -4,13 +4,15 @@
 /// Tokens compression changed in one request's prompt, by where they sit in it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PromptDelta {
-    /// Removed from the newest turn: they would have been written to the cache (or sent as input).
+    /// Removed from outputs new in this request: they would have been written to the cache (or
+    /// sent as input).
     pub removed_newest: u64,
-    /// Removed from earlier turns, replayed: they would have been read from the cache.
+    /// Removed from outputs of earlier requests, replayed: they would have been read from the
+    /// cache.
     pub removed_earlier: u64,
-    /// Added by the agent's reads of originals in the newest turn (a cost of compression).
+    /// Added by the agent's reads of originals new in this request (a cost of compression).
     pub added_newest: u64,
-    /// Reads of originals from earlier turns, replayed.
+    /// Reads of originals from earlier requests, replayed.
     pub added_earlier: u64,
 }
 
@@ -20,8 +22,8 @@ pub struct PromptDelta {
 pub trait Compression: Send + Sync + std::fmt::Debug {
     /// The tokens removed and added; waits for (or makes) pending counts.
     fn delta(&self) -> PromptDelta;
-    /// Reads of originals in the newest turn.
+    /// Reads of originals new in this request.
     fn retrievals(&self) -> u64;
-    /// The kinds that compressed outputs of the newest turn, for `--verbose`.
+    /// The kinds that compressed outputs new in this request, for `--verbose`.
     fn kinds(&self) -> Vec<&'static str>;
 }

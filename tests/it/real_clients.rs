@@ -303,6 +303,17 @@ fn responses_reply(model: &str, item: Value, usage: Value) -> Reply {
     }
 }
 
+/// The agent's stdout, once it is known to have succeeded (else its output in the failure).
+fn succeeded(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the agent failed\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Codex in exec mode with `prompt`.
 fn run_codex(
     dir: &Dir,
@@ -342,12 +353,7 @@ fn codex_runs_through_headroom_on_openai() {
         &[],
         "say ok",
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(&output);
     assert!(stdout.contains("codex says ok"), "{stdout}");
     let requests = upstream.requests();
     assert_eq!(requests.len(), 1);
@@ -735,12 +741,7 @@ fn codex_with_a_chatgpt_login_reaches_the_chatgpt_backend() {
         &[],
         "say ok",
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(&output);
     assert!(stdout.contains("signed in ok"), "{stdout}");
     assert!(
         platform.requests().is_empty(),
