@@ -163,6 +163,10 @@ pub struct WrapArgs {
     /// Further requests get an error the agent shows to the user, naming the budget, the amount
     /// spent and how to raise it. Requests whose price is unknown cannot be counted; the summary
     /// then says the budget was not fully enforced.
+    ///
+    /// The budget counts billed dollars only: requests a subscription pays for (Codex signed in
+    /// with ChatGPT, Claude Code on a Claude plan) are never refused by it and their
+    /// API-equivalent cost is not counted, because the plan's own quota limits them.
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub budget: Option<f64>,
 
@@ -274,6 +278,9 @@ pub struct ReportArgs {
     pub format: ReportFormat,
 
     /// Exit with code 3 when the total known cost is over USD (for CI).
+    ///
+    /// Billed dollars only: the API-equivalent cost of usage a subscription covers, shown with
+    /// `(plan)`, is not counted (as in `wrap --budget`).
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub budget: Option<f64>,
 

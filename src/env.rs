@@ -59,6 +59,8 @@ pub const HEADROOM_SESSION_TOKEN: &str = "HEADROOM_SESSION_TOKEN";
 pub const CLAUDE_CODE_OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
 /// Codex's own API key variable (passed through untouched).
 pub const CODEX_API_KEY: &str = "CODEX_API_KEY";
+/// Codex's home (default `~/.codex`): read only to see whether Codex is signed in (`auth.json`).
+pub const CODEX_HOME: &str = "CODEX_HOME";
 /// OpenTelemetry exporter headers, which usually carry a collector's API key.
 pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 

@@ -450,7 +450,8 @@ where
     } else {
         crate::body::splice(&body, edits)
     };
-    let reservation = match state.budget_usd {
+    // A plan's own quota limits what it covers; the budget caps billed dollars (`wrap --help`).
+    let reservation = match state.budget_usd.filter(|_| billing == Billing::Api) {
         None => None,
         Some(budget) => match reserve(
             state,

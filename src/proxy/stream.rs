@@ -21,7 +21,7 @@ use super::{BoxError, ProxyBody};
 use crate::usage::extract::UsageReader;
 use crate::usage::ledger::{Ledger, RequestRecord, Reservation};
 use crate::usage::sse::EventReader;
-use crate::usage::{Billing, Compression};
+use crate::usage::{Billing, Compression, quota};
 
 /// A non-streaming body larger than this is relayed but not read for usage.
 const MAX_TAPPED_JSON_BYTES: usize = 16 * 1024 * 1024;
@@ -64,6 +64,14 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
             continue;
         }
         response = response.header(name, value);
+    }
+    if tap.billing == Billing::Subscription {
+        let headers = upstream
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        tap.ledger
+            .note_quota(quota::windows(headers, std::time::SystemTime::now()));
     }
     let reader = UsageReader::new(tap.family);
     let mut tap = tap;

@@ -7,10 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::summary::SessionSummary;
 use crate::pricing::PriceBook;
-use crate::usage::Usage;
 use crate::usage::ledger::PricedRequest;
+use crate::usage::{Billing, Usage};
 
 /// Sums over a group of requests.
+///
+/// Request and token counts cover every request. The dollar fields cover only requests billed by
+/// the API (`billing: "api"`): usage a subscription plan covers is kept apart in `plan`, at its
+/// API-equivalent price, so a plan is never added to billed dollars.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     pub requests: u64,
@@ -19,14 +23,19 @@ pub struct Totals {
     pub usage: Usage,
     /// Tokens compression removed from what was sent upstream.
     pub tokens_saved: u64,
-    /// The whole cost; `null` when any request in the group has no known price.
+    /// The billed cost; `null` when any billed request in the group has no known price.
     pub cost_usd: Option<f64>,
-    /// The priced part of the cost.
+    /// The priced part of the billed cost.
     pub known_cost_usd: f64,
-    /// Requests billed at a price headroom does not know.
+    /// Billed requests at a price headroom does not know.
     pub unpriced_requests: u64,
-    /// What compression saved: the removed tokens' price, less what reads of originals cost.
+    /// What compression saved on billed requests: the removed tokens' price, less what reads of
+    /// originals cost.
     pub saved_usd: f64,
+    /// Usage a subscription covers (a ChatGPT login, a Claude plan), priced as the API would
+    /// have billed it. Absent when there was none.
+    #[serde(default, skip_serializing_if = "PlanTotals::is_empty")]
+    pub plan: PlanTotals,
     /// Reads of compressed outputs' originals by the agent.
     #[serde(default)]
     pub retrievals: u64,
@@ -46,13 +55,52 @@ impl Default for Totals {
             known_cost_usd: 0.0,
             unpriced_requests: 0,
             saved_usd: 0.0,
+            plan: PlanTotals::default(),
             retrievals: 0,
             retrieved_tokens: 0,
         }
     }
 }
 
+/// The money side of usage a subscription covers: what the API would have charged for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanTotals {
+    /// Requests a plan paid for.
+    pub requests: u64,
+    /// API-equivalent cost; `null` when any of them has no known price.
+    pub cost_usd: Option<f64>,
+    /// The priced part of that.
+    pub known_cost_usd: f64,
+    pub unpriced_requests: u64,
+    /// API-equivalent dollars compression saved on them (the plan's quota is what it really
+    /// spared).
+    pub saved_usd: f64,
+}
+
+impl Default for PlanTotals {
+    fn default() -> Self {
+        PlanTotals {
+            requests: 0,
+            cost_usd: Some(0.0),
+            known_cost_usd: 0.0,
+            unpriced_requests: 0,
+            saved_usd: 0.0,
+        }
+    }
+}
+
+impl PlanTotals {
+    pub fn is_empty(&self) -> bool {
+        self.requests == 0
+    }
+}
+
 impl Totals {
+    /// Requests of any billing with no known price.
+    pub fn all_unpriced_requests(&self) -> u64 {
+        self.unpriced_requests + self.plan.unpriced_requests
+    }
+
     /// Adds one request.
     pub fn add(&mut self, request: &PricedRequest) {
         self.requests += 1;
@@ -64,15 +112,30 @@ impl Totals {
         {
             self.usage.add(usage);
         }
-        self.known_cost_usd += request.cost_usd.unwrap_or(0.0);
-        self.unpriced_requests += u64::from(request.is_unpriced());
         self.tokens_saved = self.tokens_saved.saturating_add(request.tokens_saved);
-        self.saved_usd += request.saved_usd.unwrap_or(0.0);
         self.retrievals += request.retrievals;
         self.retrieved_tokens = self
             .retrieved_tokens
             .saturating_add(request.retrieved_tokens);
-        self.cost_usd = (self.unpriced_requests == 0).then_some(self.known_cost_usd);
+        let cost = request.cost_usd.unwrap_or(0.0);
+        let unpriced = u64::from(request.is_unpriced());
+        let saved = request.saved_usd.unwrap_or(0.0);
+        match request.billing {
+            Billing::Api => {
+                self.known_cost_usd += cost;
+                self.unpriced_requests += unpriced;
+                self.saved_usd += saved;
+                self.cost_usd = (self.unpriced_requests == 0).then_some(self.known_cost_usd);
+            }
+            Billing::Subscription => {
+                let plan = &mut self.plan;
+                plan.requests += 1;
+                plan.known_cost_usd += cost;
+                plan.unpriced_requests += unpriced;
+                plan.saved_usd += saved;
+                plan.cost_usd = (plan.unpriced_requests == 0).then_some(plan.known_cost_usd);
+            }
+        }
     }
 }
 
@@ -275,7 +338,7 @@ pub fn reprice<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn request(
@@ -385,9 +448,16 @@ mod tests {
             rows,
             [
                 ("api".to_owned(), Some(1.0)),
-                ("subscription".to_owned(), Some(2.0))
+                ("subscription".to_owned(), Some(0.0))
             ]
         );
+        // The plan's API-equivalent cost stays beside the billed dollars, never inside them.
+        let total = &by_billing.total;
+        assert_eq!((total.cost_usd, total.known_cost_usd), (Some(1.0), 1.0));
+        assert_eq!(total.plan.requests, 1);
+        assert_eq!(total.plan.cost_usd, Some(2.0));
+        assert_eq!(total.requests, 2);
+        assert_eq!(total.usage.input_tokens, 30);
     }
 
     #[test]

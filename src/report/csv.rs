@@ -1,9 +1,10 @@
-//! The CSV report, one row per group and a `total` row; an unknown cost is an empty cell. Rendering
+//! The CSV report, one row per group and a `total` row; an unknown cost is an empty cell. The
+//! `cost`/`saved` columns are billed dollars; `plan_*` the API-equivalent of plan usage. Rendering
 //! only; quoting is the `csv` crate's.
 
 use super::aggregate::{Report, Totals};
 
-const VALUE_COLUMNS: [&str; 12] = [
+const VALUE_COLUMNS: [&str; 17] = [
     "requests",
     "failed_requests",
     "input_tokens",
@@ -16,6 +17,11 @@ const VALUE_COLUMNS: [&str; 12] = [
     "known_cost_usd",
     "unpriced_requests",
     "saved_usd",
+    "plan_requests",
+    "plan_cost_usd",
+    "plan_known_cost_usd",
+    "plan_unpriced_requests",
+    "plan_saved_usd",
 ];
 
 /// The report as CSV.
@@ -63,5 +69,14 @@ fn values(totals: &Totals) -> Vec<String> {
         totals.known_cost_usd.to_string(),
         totals.unpriced_requests.to_string(),
         totals.saved_usd.to_string(),
+        totals.plan.requests.to_string(),
+        totals
+            .plan
+            .cost_usd
+            .map(|cost| cost.to_string())
+            .unwrap_or_default(),
+        totals.plan.known_cost_usd.to_string(),
+        totals.plan.unpriced_requests.to_string(),
+        totals.plan.saved_usd.to_string(),
     ]
 }

@@ -4,6 +4,10 @@
 
 use super::aggregate::{Reprice, Totals};
 
+/// The line under a table whose figures include plan usage.
+pub const PLAN_NOTE: &str = "(plan): API-equivalent, what the API would charge for usage your plan covers \
+     (ChatGPT login, Claude plan);\n        not billed, not in billed totals, not counted by --budget.";
+
 /// Longest name shown in a terminal; longer ones are cut with `…`.
 const MAX_SHOWN_CHARS: usize = 64;
 
@@ -82,9 +86,22 @@ pub fn value_cells(totals: &Totals) -> Vec<String> {
         count(totals.usage.cache_read_tokens),
         count(totals.usage.cache_write_tokens()),
         count(totals.tokens_saved),
-        cost(totals.known_cost_usd, totals.unpriced_requests),
-        usd(totals.saved_usd),
+        with_plan(
+            totals,
+            cost(totals.known_cost_usd, totals.unpriced_requests),
+            cost(totals.plan.known_cost_usd, totals.plan.unpriced_requests),
+        ),
+        with_plan(totals, usd(totals.saved_usd), usd(totals.plan.saved_usd)),
     ]
+}
+
+/// A money cell: the billed figure, and beside it the plan's API-equivalent marked `(plan)`.
+fn with_plan(totals: &Totals, billed: String, plan: String) -> String {
+    match (totals.plan.requests, totals.requests - totals.plan.requests) {
+        (0, _) => billed,
+        (_, 0) => format!("{plan} (plan)"),
+        _ => format!("{billed} + {plan} (plan)"),
+    }
 }
 
 /// "On MODEL this would have cost $X instead of $Y."
@@ -109,6 +126,26 @@ mod tests {
         let long = "m".repeat(100);
         assert_eq!(shown(&long).chars().count(), MAX_SHOWN_CHARS + 1);
         assert!(shown(&long).ends_with('…'));
+    }
+
+    #[test]
+    fn plan_money_is_marked_and_never_added_to_billed_money() {
+        use crate::report::aggregate::tests::request;
+        use crate::usage::Billing;
+        let mut plan = request("openai", "gpt-6.1-sol", 10, Some(0.5));
+        plan.billing = Billing::Subscription;
+        let mut only_plan = Totals::default();
+        only_plan.add(&plan);
+        let cells = value_cells(&only_plan);
+        assert_eq!(cells[6..], ["$0.50 (plan)", "$0.00 (plan)"]);
+        let mut mixed = only_plan.clone();
+        mixed.add(&request("openai", "gpt-6.1-sol", 10, Some(1.25)));
+        mixed.add(&request("openai", "private", 10, None));
+        assert_eq!(value_cells(&mixed)[6], "$1.25 + ? + $0.50 (plan)");
+        let billed = request("openai", "gpt-6.1-sol", 10, Some(1.25));
+        let mut only_billed = Totals::default();
+        only_billed.add(&billed);
+        assert_eq!(value_cells(&only_billed)[6], "$1.25");
     }
 
     #[test]

@@ -38,10 +38,13 @@ pub fn render(report: &Report) -> String {
     out.push_str(&line(
         total_key.into_iter().chain(value_cells(&report.total)),
     ));
-    if report.total.unpriced_requests > 0 {
+    if !report.total.plan.is_empty() {
+        out.push_str(&format!("\n{}\n", super::format::PLAN_NOTE));
+    }
+    if report.total.all_unpriced_requests() > 0 {
         out.push_str(&format!(
             "\n`?`: {} requests have no known price; add their models to prices.toml to count them.\n",
-            report.total.unpriced_requests
+            report.total.all_unpriced_requests()
         ));
     }
     if let Some(reprice) = &report.reprice {

@@ -120,6 +120,9 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
                 table::Style::Plain
             };
             writeln!(stdout, "{}", table::render(&report, style))?;
+            if !report.total.plan.is_empty() {
+                writeln!(stdout, "{}", format::PLAN_NOTE)?;
+            }
             if let Some(reprice) = &report.reprice {
                 writeln!(
                     stdout,
@@ -140,10 +143,10 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     }
     stdout.flush()?;
 
-    if report.total.unpriced_requests > 0 && !global.quiet {
+    if report.total.all_unpriced_requests() > 0 && !global.quiet {
         eprintln!(
             "hint: {} requests have no known price (shown as ?); add their models to prices.toml (see `headroom report --help`)",
-            report.total.unpriced_requests
+            report.total.all_unpriced_requests()
         );
     }
     let Some(budget) = args.budget else {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::{Group, GroupBy, Report, Reprice, Totals, aggregate};
 use crate::compress::KindTotals;
 use crate::usage::ledger::PricedRequest;
+use crate::usage::quota::QuotaWindow;
 
 /// Bumped whenever a field changes meaning or disappears; readers skip other versions.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -46,6 +47,10 @@ pub struct SessionSummary {
     /// lost), so the session counts what it had recorded, and its end and exit code are unknown.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
+    /// The last known use of each window of the plans that paid for requests, as their upstreams
+    /// reported it (`anthropic-ratelimit-unified-*`, `x-codex-*-used-percent`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_quota: Vec<QuotaWindow>,
     /// `wrap --budget USD`: the limit and what happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetOutcome>,

@@ -80,6 +80,7 @@ mod tests {
             known_cost_usd: cost.unwrap_or(0.0),
             unpriced_requests: u64::from(cost.is_none()),
             saved_usd: 0.0,
+            plan: Default::default(),
             retrievals: 0,
             retrieved_tokens: 0,
         }

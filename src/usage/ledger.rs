@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::journal::Journal;
+use super::quota::QuotaWindow;
 use super::{Billing, Compression, PromptDelta, Usage};
 use crate::pricing::PriceBook;
 
@@ -115,10 +116,13 @@ struct State {
     unpriced_savings: Vec<(usize, Arc<dyn Compression>)>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
+    /// Billed (`Billing::Api`) requests only: what the budget counts.
     known_cost_usd: f64,
     unpriced_requests: u64,
     /// Worst-case costs of the requests in flight under a budget (see `reserve`).
     reserved_usd: f64,
+    /// The last known use of each plan window, one entry per plan and window.
+    quota: Vec<QuotaWindow>,
 }
 
 /// A request's worst-case cost, held against the budget while it is in flight and released
@@ -223,8 +227,10 @@ impl Ledger {
             billing: record.billing,
             implausible_usage,
         };
-        state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
-        state.unpriced_requests += u64::from(request.is_unpriced());
+        if request.billing == Billing::Api {
+            state.known_cost_usd += request.cost_usd.unwrap_or(0.0);
+            state.unpriced_requests += u64::from(request.is_unpriced());
+        }
         if let Some(journal) = &*self
             .journal
             .lock()
@@ -310,10 +316,32 @@ impl Ledger {
         })
     }
 
-    /// The known cost so far, and how many requests had no known price.
+    /// The known billed cost so far, and how many billed requests had no known price (plan usage
+    /// is not billed).
     pub fn spent(&self) -> (f64, u64) {
         let state = self.lock();
         (state.known_cost_usd, state.unpriced_requests)
+    }
+
+    /// Keeps `windows` as the last known use of their plan windows.
+    pub fn note_quota(&self, windows: Vec<QuotaWindow>) {
+        if windows.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        for window in windows {
+            state
+                .quota
+                .retain(|known| (&known.plan, &known.window) != (&window.plan, &window.window));
+            state.quota.push(window);
+        }
+    }
+
+    /// The last known use of each plan window, by plan and window.
+    pub fn quota(&self) -> Vec<QuotaWindow> {
+        let mut quota = self.lock().quota.clone();
+        quota.sort_by(|a, b| (&a.plan, &a.window).cmp(&(&b.plan, &b.window)));
+        quota
     }
 
     /// Every request so far, in the order they finished, each saving priced (waiting for counts

@@ -5,6 +5,7 @@ mod compression;
 pub mod extract;
 pub mod journal;
 pub mod ledger;
+pub mod quota;
 pub mod sse;
 
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,12 @@
 //! Codex CLI: its binary, how to install it, and the `-c` overrides that point it at the proxy.
 //! headroom never edits `~/.codex/config.toml`; overrides go before the user's own arguments.
 
+use std::path::PathBuf;
+
 use super::Session;
 use super::child::Launch;
 use crate::env;
+use crate::error::Error;
 use crate::proxy::SESSION_HEADER;
 use crate::proxy::route::{is_minimax_model, upstream_model_name};
 
@@ -68,6 +71,70 @@ pub fn launch(
     }
     launch.args.extend(user_args.iter().cloned());
     launch
+}
+
+/// Codex subcommands that need no sign-in (and `login` makes one).
+const NO_SIGN_IN_NEEDED: [&str; 7] = [
+    "login",
+    "logout",
+    "help",
+    "completion",
+    "--help",
+    "-h",
+    "--version",
+];
+
+/// Checks, before anything starts, that Codex can sign in when headroom holds no key for it: an
+/// API key (`CODEX_API_KEY`, or `OPENAI_API_KEY` in its `auth.json`) or a ChatGPT login (tokens in
+/// `auth.json`). Credentials kept in the system keyring (`cli_auth_credentials_store`) cannot be
+/// seen from here, so they are trusted.
+pub fn check_sign_in(user_args: &[String]) -> Result<(), Error> {
+    if env::var(env::CODEX_API_KEY).is_some()
+        || user_args
+            .first()
+            .is_some_and(|arg| NO_SIGN_IN_NEEDED.contains(&arg.as_str()))
+    {
+        return Ok(());
+    }
+    let Some(home) = env::var(env::CODEX_HOME)
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".codex")))
+    else {
+        return Ok(());
+    };
+    let auth = std::fs::read(home.join("auth.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let has = |pointer: &str| {
+        auth.as_ref()
+            .and_then(|auth| auth.pointer(pointer))
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|value| !value.is_empty())
+    };
+    let keyring = std::fs::read_to_string(home.join("config.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|config| {
+            config
+                .get("cli_auth_credentials_store")
+                .and_then(|store| store.as_str().map(str::to_owned))
+        })
+        .is_some_and(|store| store != "file");
+    if has("/OPENAI_API_KEY") || has("/tokens/access_token") || keyring {
+        return Ok(());
+    }
+    Err(Error::Config {
+        message: format!(
+            "Codex is not signed in: no {} or {} set, and no sign-in in {}",
+            env::OPENAI_API_KEY,
+            env::CODEX_API_KEY,
+            home.join("auth.json").display()
+        ),
+        hint: Some(format!(
+            "sign in with your ChatGPT plan (`codex login`), or use an API key (`export {}=sk-...`), and run again",
+            env::OPENAI_API_KEY
+        )),
+    })
 }
 
 /// What Codex cannot know about a MiniMax model: its usable context window.

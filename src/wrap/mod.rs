@@ -70,6 +70,13 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         }
         .into());
     }
+    let holds_openai_key = env::var(env::OPENAI_API_KEY).is_some();
+    if args.agent == AgentKind::Codex
+        && !holds_openai_key
+        && !args.model.as_deref().is_some_and(is_minimax_model)
+    {
+        codex::check_sign_in(&args.agent_args)?;
+    }
 
     let compress_mode = compress_mode(args)?;
     let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref());
@@ -85,8 +92,8 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .build()
         .context("could not start the async runtime")?;
     let journal = start_journal(&session_id, program_name, started_at);
-    let (status, requests, refused_requests, spent, compression, journal) =
-        runtime.block_on(async {
+    let (status, requests, refused_requests, spent, compression, plan_quota, journal) = runtime
+        .block_on(async {
             let (records_tx, records_rx) = mpsc::unbounded_channel();
             let mut ledger = Ledger::new(prices.clone(), global.verbose.then_some(records_tx));
             if let Some(journal) = journal {
@@ -119,12 +126,9 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             let model = args.model.as_deref();
             let launch = match args.agent {
                 AgentKind::Claude => claude::launch(&session, model, &args.agent_args),
-                AgentKind::Codex => codex::launch(
-                    &session,
-                    model,
-                    &args.agent_args,
-                    env::var(env::OPENAI_API_KEY).is_some(),
-                ),
+                AgentKind::Codex => {
+                    codex::launch(&session, model, &args.agent_args, holds_openai_key)
+                }
             };
             let printer = tokio::spawn(print_records(records_rx));
             // Decode the price data, build the tokenizer's tables and tidy old originals while the
@@ -152,6 +156,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 .unwrap_or_default();
             let requests = ledger.requests();
             let spent = ledger.spent();
+            let plan_quota = ledger.quota();
             let journal = ledger.take_journal();
             drop(ledger);
             let _ = printer.await;
@@ -161,6 +166,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 refused_requests,
                 spent,
                 compression,
+                plan_quota,
                 journal,
             ))
         })?;
@@ -176,6 +182,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         exit_code: status.code(),
         requests,
         compression,
+        plan_quota,
         budget: args.budget.map(|budget_usd| BudgetOutcome {
             budget_usd,
             spent_usd: spent.0,
@@ -251,6 +258,12 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
         Style::Plain
     };
     eprintln!("{}", table::render(&summary.report(), style));
+    if !summary.totals.plan.is_empty() {
+        eprintln!("{}", format::PLAN_NOTE);
+    }
+    for window in &summary.plan_quota {
+        eprintln!("{}", window.line());
+    }
     if let Some(compare) = &summary.compare {
         eprintln!(
             "{}",
@@ -260,7 +273,7 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     for row in summary
         .models
         .iter()
-        .filter(|row| row.totals.unpriced_requests > 0)
+        .filter(|row| row.totals.all_unpriced_requests() > 0)
     {
         eprintln!(
             "hint: {} has no known price (shown as ?); add it to prices.toml (see `headroom wrap --help`, --prices)",

@@ -758,4 +758,101 @@ fn codex_with_a_chatgpt_login_reaches_the_chatgpt_backend() {
         Some(format!("Bearer {access_token}").as_str())
     );
     assert_eq!(posted[0].header("chatgpt-account-id"), Some("acct_test"));
+    for header in ["originator", "session-id", "x-client-request-id"] {
+        assert!(
+            posted[0].header(header).is_some(),
+            "{header} missing: {:?}",
+            posted[0].headers
+        );
+    }
+    for listed in chatgpt.requests().iter().filter(|r| r.method == "GET") {
+        assert!(
+            listed.path_and_query.starts_with("/models?client_version="),
+            "{}",
+            listed.path_and_query
+        );
+    }
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.path("summary.json")).unwrap()).unwrap();
+    let answered: Vec<&Value> = summary["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|request| request["usage"]["input_tokens"] == 800)
+        .collect();
+    assert!(!answered.is_empty(), "{summary:#}");
+    assert!(
+        answered
+            .iter()
+            .all(|request| request["billing"] == "subscription"),
+        "{summary:#}"
+    );
+    assert_eq!(summary["totals"]["cost_usd"], 0.0, "{summary:#}");
+}
+
+/// Claude Code on a Claude plan (`CLAUDE_CODE_OAUTH_TOKEN`): its OAuth bearer passes through to
+/// Anthropic untouched, every request is recorded as plan usage, and the table marks its cost as
+/// API-equivalent instead of adding it to billed dollars.
+#[test]
+fn claude_code_on_a_claude_plan_is_forwarded_with_its_token_and_counted_as_plan_usage() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    let usage = json!({"input_tokens": 90, "cache_read_input_tokens": 20000, "output_tokens": 30});
+    let upstream = MockUpstream::start("", claude_tool_session("claude-sonnet-5-5", usage));
+    let dir = Dir::new();
+    let token = "sk-ant-oat01-test-plan-token";
+    let output = run_claude(
+        &dir,
+        &claude,
+        &[
+            ("CLAUDE_CODE_OAUTH_TOKEN", token),
+            ("ANTHROPIC_TARGET_API_URL", &upstream.url),
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "claude failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("tooloutputok"), "{stdout}");
+    let messages: Vec<_> = upstream
+        .requests()
+        .into_iter()
+        .filter(|request| request.path_and_query.starts_with("/v1/messages"))
+        .collect();
+    assert!(!messages.is_empty());
+    for request in &messages {
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {token}").as_str())
+        );
+        assert!(
+            request
+                .header("anthropic-beta")
+                .is_some_and(|flags| flags.contains("oauth-")),
+            "{:?}",
+            request.headers
+        );
+    }
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(dir.path("summary.json")).unwrap()).unwrap();
+    let requests = summary["requests"].as_array().unwrap();
+    assert!(
+        requests
+            .iter()
+            .all(|request| request["billing"] == "subscription"),
+        "{summary:#}"
+    );
+    let totals = &summary["totals"];
+    assert_eq!(totals["cost_usd"], 0.0, "{totals}");
+    assert_eq!(totals["plan"]["requests"], requests.len(), "{totals}");
+    assert!(
+        totals["plan"]["cost_usd"].as_f64().unwrap() > 0.0,
+        "{totals}"
+    );
+    assert!(stderr.contains(" (plan) "), "{stderr}");
+    assert!(stderr.contains("(plan): API-equivalent"), "{stderr}");
 }

@@ -115,10 +115,10 @@ fn json_and_csv_reports_mark_unknown_cost_as_null_or_empty() {
 
     let (_, csv, _) = report(&dir, &["--format", "csv", "--by", "provider"]);
     insta::assert_snapshot!(csv, @r"
-    provider,requests,failed_requests,input_tokens,output_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,tokens_saved,cost_usd,known_cost_usd,unpriced_requests,saved_usd
-    anthropic,2,0,4000,300,0,0,0,0,2,2,0,0
-    openai,2,0,510,51,0,0,0,0,,0.5,1,0
-    total,4,0,4510,351,0,0,0,0,,2.5,1,0
+    provider,requests,failed_requests,input_tokens,output_tokens,cache_read_tokens,cache_write_5m_tokens,cache_write_1h_tokens,tokens_saved,cost_usd,known_cost_usd,unpriced_requests,saved_usd,plan_requests,plan_cost_usd,plan_known_cost_usd,plan_unpriced_requests,plan_saved_usd
+    anthropic,2,0,4000,300,0,0,0,0,2,2,0,0,0,0,0,0,0
+    openai,2,0,510,51,0,0,0,0,,0.5,1,0,0,0,0,0,0
+    total,4,0,4510,351,0,0,0,0,,2.5,1,0,0,0,0,0,0
     ");
 }
 
@@ -343,4 +343,38 @@ fn json_report_snapshot() {
       }
     }
     "#);
+}
+
+/// Plan usage is shown at its API-equivalent price, marked, and kept out of billed dollars: the
+/// budget gate counts only what was billed.
+#[test]
+fn plan_usage_is_marked_and_kept_out_of_billed_dollars_and_the_budget() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("s")).unwrap();
+    let mut plan: Value = serde_json::from_str(&summary(
+        "cccccccc0003",
+        "codex",
+        "2026-11-03T09:00:00Z",
+        &[
+            ("openai", "gpt-6.1-sol", 9000, 900, Some(4.0)),
+            ("openai", "gpt-6.1-sol", 500, 50, Some(0.5)),
+        ],
+    ))
+    .unwrap();
+    plan["requests"][0]["billing"] = json!("subscription");
+    dir.write("s/c.json", &plan.to_string());
+
+    let (code, stdout, _) = report(&dir, &["--format", "markdown", "--budget", "1"]);
+    assert_eq!(code, Some(0), "the plan's $4.00 is not billed: {stdout}");
+    assert!(stdout.contains("| $0.50 + $4.00 (plan) |"), "{stdout}");
+    assert!(stdout.contains("(plan): API-equivalent"), "{stdout}");
+    let (code, _, stderr) = report(&dir, &["--budget", "0.25"]);
+    assert_eq!(code, Some(3), "the billed $0.50 is over: {stderr}");
+
+    let (_, json, _) = report(&dir, &["--format", "json", "--by", "billing"]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["total"]["cost_usd"], 0.5);
+    assert_eq!(json["total"]["plan"]["cost_usd"], 4.0);
+    assert_eq!(json["rows"][1]["key"], json!(["subscription"]));
+    assert_eq!(json["rows"][1]["plan"]["requests"], 1);
 }

@@ -270,27 +270,38 @@ fn bad_connect_timeout_is_a_usage_error() {
 /// nothing (it refuses such tokens). The session secret goes nowhere.
 #[test]
 fn a_chatgpt_sign_in_reaches_the_chatgpt_backend_with_its_own_token() {
-    let reply = |_: &crate::support::Recorded| {
-        Reply::Json(
-            200,
-            json!({"model": "gpt-6.1-sol", "usage": {"input_tokens": 50, "output_tokens": 5}})
-                .to_string(),
-        )
-    };
-    let chatgpt = MockUpstream::start("", reply);
-    let platform = MockUpstream::start("", reply);
+    let answer = json!({"model": "gpt-6.1-sol", "usage": {"input_tokens": 50, "output_tokens": 5}})
+        .to_string();
+    let plan_headers = vec![
+        ("x-codex-primary-used-percent", "12".to_owned()),
+        ("x-codex-primary-window-minutes", "300".to_owned()),
+        ("x-codex-secondary-used-percent", "64".to_owned()),
+        ("x-codex-secondary-window-minutes", "10080".to_owned()),
+    ];
+    let chatgpt = MockUpstream::start("", {
+        let answer = answer.clone();
+        move |_| Reply::JsonWithHeaders(200, answer.clone(), plan_headers.clone())
+    });
+    let platform = MockUpstream::start("", move |_| Reply::Json(200, answer.clone()));
     let dir = Dir::new();
     let body = json!({"model": "gpt-6.1-sol", "input": "hi"});
     let plan = json!({"requests": [
         {"path": "/responses", "body": body, "headers": {"chatgpt-account-id": "acct_123"}},
     ], "env_dump": ["HEADROOM_SESSION_TOKEN"]});
-    wrap_stub(&dir, "codex", &plan, &[])
-        .env_remove("OPENAI_API_KEY")
+    // A budget far below the plan usage's API-equivalent: plan usage is not billed, so nothing is
+    // refused.
+    let codex_home = dir.path("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let auth = json!({"OPENAI_API_KEY": null, "tokens": {"access_token": "chatgpt-access-token"}});
+    std::fs::write(codex_home.join("auth.json"), auth.to_string()).unwrap();
+    let run = wrap_stub(&dir, "codex", &plan, &["--budget", "0.000001"])
+        .env("CODEX_HOME", &codex_home)
         .env("STUB_OWN_LOGIN", "chatgpt-access-token")
         .env("CHATGPT_TARGET_API_URL", &chatgpt.url)
         .env("OPENAI_TARGET_API_URL", &platform.url)
         .assert()
         .success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
     let stub = dir.read_json("stub.json");
     assert_eq!(stub["responses"][0]["status"], 200, "{stub}");
     assert!(platform.requests().is_empty());
@@ -309,13 +320,48 @@ fn a_chatgpt_sign_in_reaches_the_chatgpt_backend_with_its_own_token() {
     let summary = dir.read_json("summary.json");
     assert_eq!(summary["requests"][0]["provider"], "openai");
     assert_eq!(summary["requests"][0]["billing"], "subscription");
+    // Priced as the API would have billed it, kept apart from billed dollars.
+    let totals = &summary["totals"];
+    assert_eq!(totals["cost_usd"], 0.0, "{totals}");
+    assert_eq!(totals["plan"]["requests"], 1);
+    assert!(
+        totals["plan"]["cost_usd"].as_f64().unwrap() > 0.0,
+        "{totals}"
+    );
+    assert_eq!(summary["budget"]["refused_requests"], 0);
+    let quota: Vec<_> = summary["plan_quota"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|window| (window["window"].clone(), window["used_percent"].clone()))
+        .collect();
+    assert_eq!(
+        quota,
+        [(json!("5h"), json!(12.0)), (json!("7d"), json!(64.0))]
+    );
+    assert!(stderr.contains(" (plan) |"), "{stderr}");
+    assert!(stderr.contains("(plan): API-equivalent"), "{stderr}");
+    assert!(
+        stderr.contains("ChatGPT plan: 12% of the 5-hour window used"),
+        "{stderr}"
+    );
 }
 
 /// Claude Code signed in to a Claude plan (an OAuth bearer with the OAuth beta flag) is plan
 /// usage; an API key, or a bearer without the flag, is billed by the API.
 #[test]
 fn a_claude_plan_sign_in_is_recorded_as_subscription_usage() {
-    let upstream = MockUpstream::start("", |_| Reply::Json(200, ANTHROPIC_OK.into()));
+    let upstream = MockUpstream::start("", |_| {
+        Reply::JsonWithHeaders(
+            200,
+            ANTHROPIC_OK.into(),
+            vec![
+                ("anthropic-ratelimit-unified-5h-utilization", "0.43".into()),
+                ("anthropic-ratelimit-unified-5h-reset", "1796072400".into()),
+                ("anthropic-ratelimit-unified-status", "allowed".into()),
+            ],
+        )
+    });
     let dir = Dir::new();
     let body = json!({"model": "claude-opus-5-5", "max_tokens": 5, "messages": []});
     let plan = json!({"requests": [
@@ -331,6 +377,19 @@ fn a_claude_plan_sign_in_is_recorded_as_subscription_usage() {
     let summary = dir.read_json("summary.json");
     assert_eq!(summary["requests"][0]["billing"], "subscription");
     assert_eq!(summary["requests"][1]["billing"], "api");
+    let totals = &summary["totals"];
+    assert_eq!(totals["plan"]["requests"], 1, "{totals}");
+    assert_eq!(totals["plan"]["cost_usd"], totals["cost_usd"], "{totals}");
+    let window = &summary["plan_quota"][0];
+    assert_eq!(
+        (&window["plan"], &window["window"], &window["resets_at"]),
+        (
+            &json!("claude"),
+            &json!("5h"),
+            &json!("2026-11-30T21:00:00Z")
+        )
+    );
+    assert!((window["used_percent"].as_f64().unwrap() - 43.0).abs() < 1e-9);
     assert_eq!(
         upstream.requests()[0].header("authorization"),
         Some("Bearer oauth-access-token"),

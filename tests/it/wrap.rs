@@ -195,6 +195,7 @@ fn agent_killed_by_signal_gives_128_plus_n() {
     let agent = write_script(&dir, "agent", "kill -TERM $$");
     headroom()
         .env("HEADROOM_HOME", dir.path("home"))
+        .env("OPENAI_API_KEY", "sk")
         .args(["wrap", "codex", "--agent-bin"])
         .arg(&agent)
         .assert()
@@ -213,4 +214,43 @@ fn stub_agent_is_executable() {
         mode & 0o111 != 0,
         "tests/it/support/stub_agent.py must be executable"
     );
+}
+
+/// Codex with neither an API key nor a ChatGPT login is stopped before anything starts, with
+/// both ways to sign in named; each way of signing in lets it start.
+#[test]
+fn codex_without_any_sign_in_is_an_error_naming_both_ways() {
+    let dir = Dir::new();
+    let assert = wrap_stub(&dir, "codex", &json!({}), &[]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("Codex is not signed in"), "{stderr}");
+    assert!(stderr.contains("codex login"), "{stderr}");
+    assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
+    assert!(
+        !dir.path("stub.json").exists(),
+        "the agent was started anyway"
+    );
+
+    wrap_stub(&dir, "codex", &json!({}), &[])
+        .env("CODEX_API_KEY", "sk-codex")
+        .assert()
+        .success();
+    let home = dir.path("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("auth.json"),
+        json!({"OPENAI_API_KEY": null, "tokens": {"access_token": "t", "account_id": "a"}})
+            .to_string(),
+    )
+    .unwrap();
+    wrap_stub(&dir, "codex", &json!({}), &[])
+        .env("CODEX_HOME", &home)
+        .assert()
+        .success();
+    // `codex login` itself needs no sign-in.
+    std::fs::remove_file(home.join("auth.json")).unwrap();
+    wrap_stub(&dir, "codex", &json!({}), &["--", "login"])
+        .env("CODEX_HOME", &home)
+        .assert()
+        .success();
 }

@@ -25,9 +25,12 @@ pub fn headroom() -> assert_cmd::Command {
         "OPENAI_API_KEY",
         "HEADROOM_HOME",
         "NO_COLOR",
+        "CODEX_API_KEY",
     ] {
         command.env_remove(name);
     }
+    // The user's own Codex sign-in (`~/.codex/auth.json`) stays out of the tests.
+    command.env("CODEX_HOME", "/nonexistent/codex-home");
     command
 }
 

@@ -52,6 +52,8 @@ impl Recorded {
 pub enum Reply {
     /// A JSON body with this status.
     Json(u16, String),
+    /// A JSON body with this status and these extra response headers.
+    JsonWithHeaders(u16, String, Vec<(&'static str, String)>),
     /// A redirect with this status to this location.
     Redirect(u16, String),
     /// No answer at all (for a minute).
@@ -187,6 +189,17 @@ async fn answer(
             .header("content-type", "application/json")
             .body(http_body_util::Full::new(Bytes::from(body)).boxed())
             .unwrap(),
+        Reply::JsonWithHeaders(status, body, headers) => {
+            let mut response = Response::builder()
+                .status(status)
+                .header("content-type", "application/json");
+            for (name, value) in headers {
+                response = response.header(name, value);
+            }
+            response
+                .body(http_body_util::Full::new(Bytes::from(body)).boxed())
+                .unwrap()
+        }
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(60)).await;
             Response::builder()
