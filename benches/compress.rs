@@ -48,14 +48,12 @@ mod usage;
 #[path = "../src/compress/fidelity/harness.rs"]
 mod harness;
 #[allow(dead_code)]
-mod proxy {
-    pub mod route {
-        /// As `Family` in src/proxy/route.rs.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Family {
-            Anthropic,
-            OpenAi,
-        }
+mod providers {
+    /// As `Family` in src/providers/mod.rs.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Family {
+        Anthropic,
+        OpenAi,
     }
 }
 #[allow(dead_code)]
@@ -137,7 +135,7 @@ fn in_process(files: &[(String, String)]) -> String {
                 std::hint::black_box(compressor.compress(
                     &body,
                     &body::read(&body),
-                    proxy::route::Family::Anthropic,
+                    providers::Family::Anthropic,
                 ));
                 start.elapsed().as_secs_f64() * 1000.0
             })

@@ -25,6 +25,9 @@ _headroom() {
             headroom,man)
                 cmd="headroom__subcmd__man"
                 ;;
+            headroom,providers)
+                cmd="headroom__subcmd__providers"
+                ;;
             headroom,report)
                 cmd="headroom__subcmd__report"
                 ;;
@@ -40,6 +43,9 @@ _headroom() {
             headroom__subcmd__help,man)
                 cmd="headroom__subcmd__help__subcmd__man"
                 ;;
+            headroom__subcmd__help,providers)
+                cmd="headroom__subcmd__help__subcmd__providers"
+                ;;
             headroom__subcmd__help,report)
                 cmd="headroom__subcmd__help__subcmd__report"
                 ;;
@@ -53,7 +59,7 @@ _headroom() {
 
     case "${cmd}" in
         headroom)
-            opts="-q -v -h -V --quiet --verbose --color --help --version wrap report completions man help"
+            opts="-q -v -h -V --quiet --verbose --color --help --version wrap report providers completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,7 +95,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__help)
-            opts="wrap report completions man help"
+            opts="wrap report providers completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,6 +137,20 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        headroom__subcmd__help__subcmd__providers)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -190,8 +210,30 @@ _headroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        headroom__subcmd__providers)
+            opts="-q -v -h --providers --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --providers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         headroom__subcmd__report)
-            opts="-q -v -h --since --all --by --format --budget --reprice --prices --quiet --verbose --color --help"
+            opts="-q -v -h --since --all --by --format --budget --reprice --prices --providers --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,6 +263,10 @@ _headroom() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --providers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -233,7 +279,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__wrap)
-            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-compress --prices --quiet --verbose --color --help claude codex"
+            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-compress --prices --providers --quiet --verbose --color --help claude codex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,6 +310,10 @@ _headroom() {
                     return 0
                     ;;
                 --prices)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --providers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,10 +33,11 @@ complete -c headroom -n "__fish_headroom_needs_command" -s h -l help -d 'Print h
 complete -c headroom -n "__fish_headroom_needs_command" -s V -l version -d 'Print version'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "providers" -d 'List the providers a model can run on: URLs in effect, key variables and whether they are set (never their values), and which models go where'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l model -d 'Run the agent on this model' -r
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l model -d 'Run the agent on this model, and on its provider' -r
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l agent-bin -d 'Path of the agent binary, instead of looking it up on PATH' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l summary -d 'Where to write the JSON session summary' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l compare -d 'Also price the session\'s tokens on this model and print one line under the table' -r
@@ -45,6 +46,7 @@ complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l compress -d '
 lossless\t'Only rewrites the original can be rebuilt from; nothing is left out'
 off\t'Tool outputs forwarded exactly as the agent sent them'"
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
@@ -66,6 +68,7 @@ csv\t'CSV with an empty cell for unknown costs'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l budget -d 'Exit with code 3 when the total known cost is over USD (for CI)' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
@@ -73,6 +76,13 @@ complete -c headroom -n "__fish_headroom_using_subcommand report" -l all -d 'Eve
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_using_subcommand completions" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
@@ -85,8 +95,9 @@ never\t'Never color'"
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "providers" -d 'List the providers a model can run on: URLs in effect, key variables and whether they are set (never their values), and which models go where'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

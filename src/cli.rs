@@ -13,7 +13,7 @@ Exit codes:
   128+N           the agent was killed by signal N
   0               success (other subcommands)
   1               headroom itself failed (the message says why)
-  2               usage or configuration error (bad flag, missing key for a MiniMax model)
+  2               usage or configuration error (bad flag or file, missing key for a provider's model)
   3               `report --budget`: the total cost is over the budget
   126             the agent binary was found but could not be executed
   127             the agent binary was not found (install it or pass --agent-bin)";
@@ -105,6 +105,17 @@ pub enum Command {
     #[command(after_long_help = EXIT_CODES_HELP)]
     Report(ReportArgs),
 
+    /// List the providers a model can run on: URLs in effect, key variables and whether they
+    /// are set (never their values), and which models go where.
+    ///
+    ///   headroom providers
+    ///
+    ///   headroom providers --providers ./team-providers.toml
+    Providers {
+        #[command(flatten)]
+        providers: ProviderArgs,
+    },
+
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to generate completions for.
@@ -132,11 +143,14 @@ pub struct WrapArgs {
     #[arg(value_enum)]
     pub agent: AgentKind,
 
-    /// Run the agent on this model.
+    /// Run the agent on this model, and on its provider.
     ///
-    /// `minimax/<model>` or any `MiniMax-*` name sends the traffic to MiniMax with
-    /// MINIMAX_API_KEY (the prefix is stripped upstream): `--model minimax/MiniMax-M3` is the
-    /// one-command way to run Claude Code or Codex on MiniMax.
+    /// A model of a provider in the table (`headroom providers`) goes to that provider with its
+    /// own key, and the agent's key is taken out of its environment: `minimax/MiniMax-M3` or
+    /// `MiniMax-*` (MINIMAX_API_KEY), `deepseek/…` or `deepseek-*` (DEEPSEEK_API_KEY),
+    /// `moonshot/…` or `kimi-*` (MOONSHOT_API_KEY), `zai/…` or `glm-*` (ZAI_API_KEY). The
+    /// `provider/` prefix is removed upstream. Codex needs a provider that serves the Responses
+    /// API (MiniMax, Z.ai).
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
 
@@ -191,6 +205,9 @@ pub struct WrapArgs {
     #[command(flatten)]
     pub prices: PriceArgs,
 
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+
     /// Arguments passed to the agent unchanged (write them after `--`).
     #[arg(last = true, value_name = "AGENT_ARGS", allow_hyphen_values = true)]
     pub agent_args: Vec<String>,
@@ -235,6 +252,29 @@ pub struct PriceArgs {
     ///   cache_write_1h = 2.0    # optional
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+}
+
+/// Where user-defined providers come from.
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// Providers (TOML) that add to the built-in table or change its entries.
+    ///
+    /// Default: `$HEADROOM_HOME/providers.toml` (or `~/.local/share/headroom/providers.toml`)
+    /// when it exists. An entry of a built-in name changes only the fields it gives; a new one
+    /// needs a URL, and is reached by `<name>/…` unless it gives other prefixes or names. A user
+    /// entry wins over a built-in one for the same model, and the longest match wins:
+    ///
+    ///   [providers.gateway]
+    ///   anthropic_url = "https://llm.example.com/anthropic"
+    ///   openai_url = "https://llm.example.com/v1"   # optional
+    ///   responses = true          # the OpenAI URL serves the Responses API (Codex)
+    ///   key_env = "GATEWAY_API_KEY"                 # default: <NAME>_API_KEY
+    ///   prefixes = ["gw/"]        # removed upstream (default: gateway/)
+    ///   names = ["corp-"]         # sent as they are: corp-large
+    ///   price_provider = "anthropic"                # optional: whose prices apply
+    ///   context_windows = { "corp-large" = 200000 } # optional, for Codex
+    #[arg(long, value_name = "FILE")]
+    pub providers: Option<PathBuf>,
 }
 
 /// Output formats of `headroom report`.
@@ -290,6 +330,9 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub prices: PriceArgs,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
 }
 
 fn parse_usd(text: &str) -> Result<f64, String> {

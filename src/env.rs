@@ -8,14 +8,10 @@ use std::fmt;
 pub const ANTHROPIC_TARGET_API_URL: &str = "ANTHROPIC_TARGET_API_URL";
 /// Upstream for OpenAI Responses / Chat Completions traffic (default `https://api.openai.com/v1`).
 pub const OPENAI_TARGET_API_URL: &str = "OPENAI_TARGET_API_URL";
-/// MiniMax's Anthropic-compatible upstream (default `https://api.minimax.io/anthropic`;
-/// China: `https://api.minimaxi.com/anthropic`).
-pub const MINIMAX_TARGET_API_URL: &str = "MINIMAX_TARGET_API_URL";
-/// MiniMax's OpenAI-compatible upstream (default `https://api.minimax.io/v1`;
-/// China: `https://api.minimaxi.com/v1`).
-pub const MINIMAX_OPENAI_TARGET_API_URL: &str = "MINIMAX_OPENAI_TARGET_API_URL";
-/// The MiniMax key; sent only to the MiniMax upstreams, as `Authorization: Bearer`.
-pub const MINIMAX_API_KEY: &str = "MINIMAX_API_KEY";
+// Each provider of the table (`crate::providers`) has its own variables, named there: its key
+// (`MINIMAX_API_KEY`, `DEEPSEEK_API_KEY`, `MOONSHOT_API_KEY`, `ZAI_API_KEY`, `<NAME>_API_KEY`),
+// sent only to its own URLs, and its URLs (`<NAME>_TARGET_API_URL`,
+// `<NAME>_OPENAI_TARGET_API_URL`).
 /// Seconds to wait for a connection to an upstream before answering 504 (default 10).
 pub const HEADROOM_CONNECT_TIMEOUT: &str = "HEADROOM_CONNECT_TIMEOUT";
 /// Seconds to wait for an upstream's response headers before answering 504 (default 600).
@@ -64,12 +60,12 @@ pub const CODEX_HOME: &str = "CODEX_HOME";
 /// OpenTelemetry exporter headers, which usually carry a collector's API key.
 pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 
-/// Every variable whose value is a credential; their values are redacted from summaries.
-pub const CREDENTIAL_VARS: [&str; 8] = [
+/// Every variable whose value is a credential, besides the providers' keys; their values are
+/// redacted from summaries.
+pub const CREDENTIAL_VARS: [&str; 7] = [
     ANTHROPIC_API_KEY,
     ANTHROPIC_AUTH_TOKEN,
     OPENAI_API_KEY,
-    MINIMAX_API_KEY,
     HEADROOM_SESSION_TOKEN,
     CLAUDE_CODE_OAUTH_TOKEN,
     CODEX_API_KEY,

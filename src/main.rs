@@ -10,6 +10,7 @@ mod env;
 mod error;
 mod home;
 mod pricing;
+mod providers;
 mod proxy;
 mod report;
 mod tokens;
@@ -43,6 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Wrap(args) => wrap::run(&args, &cli.global),
         Command::Report(args) => report::run(&args, &cli.global),
+        Command::Providers { providers } => providers::command::run(&providers),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -79,7 +79,7 @@ impl PriceBook {
     pub fn with_overrides(text: &str, path: &str) -> Result<Self, OverrideError> {
         let file: OverrideFile = toml::from_str(text).map_err(|error| OverrideError {
             path: path.to_owned(),
-            message: error.to_string().trim_end().replace('\n', " "),
+            message: crate::config::toml_error(&error, text),
         })?;
         let mut overrides = BTreeMap::new();
         for (name, rates) in file.models {
@@ -160,20 +160,6 @@ impl PriceBook {
         ];
         Some(writes.into_iter().filter_map(priced).fold(input, f64::max))
     }
-
-    /// The provider that serves `model`, for pricing a model no request has named a provider for
-    /// (`report --reprice`, `wrap --compare`).
-    pub fn provider_of(model: &str) -> &'static str {
-        if crate::proxy::route::is_minimax_model(model) {
-            return "minimax";
-        }
-        let model = canonical_model(model).to_ascii_lowercase();
-        if model.contains("claude") {
-            "anthropic"
-        } else {
-            "openai"
-        }
-    }
 }
 
 fn override_cost(rates: &OverrideRates, usage: &Usage) -> Option<f64> {
@@ -243,16 +229,20 @@ fn bundled_cost(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     Some(price.total_price)
 }
 
-/// The name a model is priced under: without a provider prefix (`minimax/`, `anthropic/`,
-/// `openai/`), a Bedrock region and vendor prefix and version suffix
+/// The name a model is priced under: without a provider prefix (`minimax/`, `deepseek/`,
+/// `anthropic/`, any one word and a slash), a Bedrock region and vendor prefix and version suffix
 /// (`us.anthropic.claude-sonnet-4-5-20250929-v1:0`), or a Vertex `@date`
 /// (`claude-sonnet-4-5@20250929`). Dated ids themselves are matched by the price data.
 pub fn canonical_model(model: &str) -> &str {
     let mut name = model.trim();
-    for prefix in ["minimax/", "anthropic/", "openai/"] {
-        if name.len() > prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            name = &name[prefix.len()..];
-        }
+    if let Some((provider, rest)) = name.split_once('/')
+        && !rest.is_empty()
+        && !provider.is_empty()
+        && provider
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        name = rest;
     }
     for region in ["us.", "eu.", "apac.", "global."] {
         if let Some(rest) = name.strip_prefix(region) {

@@ -43,7 +43,7 @@ use self::call::Leeway;
 use self::kept::Kept;
 use self::originals::{KeepOriginal, Original};
 use crate::body::Read;
-use crate::proxy::route::Family;
+use crate::providers::Family;
 use crate::usage::{Compression, PromptDelta};
 
 /// Outputs shorter than this are never touched.

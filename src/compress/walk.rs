@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::body::Read;
-use crate::proxy::route::Family;
+use crate::providers::Family;
 
 /// One tool output in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use super::route::{Provider, Route, Upstreams};
+use super::route::{Route, Upstreams};
 use crate::env::Secret;
+use crate::providers::Provider;
 
 /// Headers that describe one connection, not the request (RFC 9110 §7.6.1), plus those the client
 /// library sets itself.
@@ -66,8 +67,8 @@ pub const CREDENTIAL_HEADERS: [&str; 12] = [
 ///
 /// To Anthropic and OpenAI the agent's own credentials pass through, except the session secret:
 /// an agent that sent it as its bearer (Codex, whose key headroom holds) gets OPENAI_API_KEY in
-/// its place. To MiniMax no credential of the agent's goes, and MINIMAX_API_KEY is sent instead,
-/// so no key ever reaches another's upstream. The session secret is never forwarded anywhere.
+/// its place. To a provider of the table (MiniMax, DeepSeek…) no credential of the agent's goes,
+/// and that provider's own key is sent instead, so no key ever reaches another's upstream. The session secret is never forwarded anywhere.
 pub fn upstream_headers(
     agent_headers: &HeaderMap,
     route: &Route,
@@ -75,7 +76,7 @@ pub fn upstream_headers(
     session_secret: &Secret,
 ) -> HeaderMap {
     let listed = connection_listed(agent_headers);
-    let foreign = route.provider == Provider::MiniMax;
+    let foreign = matches!(route.provider, Provider::Compatible(_));
     let mut bearer_was_secret = false;
     let mut headers = HeaderMap::with_capacity(agent_headers.len() + 1);
     for (name, value) in agent_headers {
@@ -99,7 +100,7 @@ pub fn upstream_headers(
         HeaderValue::from_static("identity"),
     );
     let key = match route.provider {
-        Provider::MiniMax => upstreams.minimax_key.as_ref(),
+        Provider::Compatible(_) => upstreams.key_for(route.provider),
         Provider::OpenAi if bearer_was_secret => upstreams.openai_key.as_ref(),
         _ => None,
     };
@@ -175,18 +176,15 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proxy::route::Family;
+    use crate::providers::{Family, Providers};
 
     fn upstreams(minimax: Option<&str>, openai: Option<&str>) -> Upstreams {
-        Upstreams {
-            anthropic: String::new(),
-            openai: String::new(),
-            minimax_anthropic: String::new(),
-            minimax_openai: String::new(),
-            chatgpt: String::new(),
-            minimax_key: minimax.map(Secret::new),
-            openai_key: openai.map(Secret::new),
-        }
+        let keys: Vec<(&str, &str)> = minimax.map(|key| ("minimax", key)).into_iter().collect();
+        Upstreams::for_tests(Providers::built_in(), &keys, openai)
+    }
+
+    fn minimax() -> Provider {
+        Provider::Compatible(Providers::built_in().get("minimax").unwrap())
     }
 
     fn route(provider: Provider) -> Route {
@@ -244,7 +242,7 @@ mod tests {
         }
         let headers = upstream_headers(
             &agent,
-            &route(Provider::MiniMax),
+            &route(minimax()),
             &upstreams(Some("mm-key"), Some("sk-openai")),
             &secret,
         );
@@ -278,6 +276,64 @@ mod tests {
         );
         let headers = upstream_headers(&agent, &route(Provider::OpenAi), &openai, &secret);
         assert_eq!(headers[header::AUTHORIZATION], "Bearer own-token");
+    }
+
+    /// Every ordered pair of upstreams (Anthropic, OpenAI, each provider of the table, a
+    /// user-defined one too), every key held: each upstream gets its own key and no other, and
+    /// none of the agent's credentials reaches a provider they do not belong to.
+    #[test]
+    fn each_key_goes_to_its_own_upstream_only() {
+        let text =
+            "[providers.gateway]\nanthropic_url = \"https://gw.example\"\nprefixes = [\"gw/\"]\n";
+        let table = Providers::with_file(text, std::path::Path::new("/p/providers.toml")).unwrap();
+        let names: Vec<String> = table.specs().map(|spec| spec.name.clone()).collect();
+        let keys: Vec<(String, String)> = names
+            .iter()
+            .map(|name| (name.clone(), format!("key-of-{name}")))
+            .collect();
+        let key_refs: Vec<(&str, &str)> =
+            keys.iter().map(|(n, k)| (n.as_str(), k.as_str())).collect();
+        let upstreams = Upstreams::for_tests(table, &key_refs, Some("key-of-openai"));
+        let mut destinations = vec![Provider::Anthropic, Provider::OpenAi, Provider::ChatGpt];
+        destinations.extend(upstreams.providers.specs().map(Provider::Compatible));
+        assert_eq!(destinations.len(), 3 + 5);
+        let secret = Secret::new("session");
+        for to in &destinations {
+            let mut agent = HeaderMap::new();
+            agent.insert("x-api-key", HeaderValue::from_static("agent-anthropic-key"));
+            agent.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_static("Bearer session"),
+            );
+            let headers = upstream_headers(&agent, &route(*to), &upstreams, &secret);
+            let sent: String = headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {}\n", value.to_str().unwrap_or("")))
+                .collect();
+            for from in &destinations {
+                let key = match from {
+                    Provider::Compatible(spec) => format!("key-of-{}", spec.name),
+                    Provider::OpenAi => "key-of-openai".into(),
+                    _ => continue,
+                };
+                let expected = from == to || (*from == Provider::OpenAi && *to == Provider::OpenAi);
+                assert_eq!(
+                    sent.contains(&key),
+                    expected,
+                    "{from} key towards {to}: {sent}"
+                );
+            }
+            let agent_key_expected = matches!(
+                to,
+                Provider::Anthropic | Provider::OpenAi | Provider::ChatGpt
+            );
+            assert_eq!(
+                sent.contains("agent-anthropic-key"),
+                agent_key_expected,
+                "towards {to}"
+            );
+            assert!(!sent.contains("session"), "the secret went towards {to}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use hyper::{Response, StatusCode, header};
 use serde_json::json;
 
 use super::ProxyBody;
-use super::route::Family;
+use crate::providers::Family;
 
 /// An error body in the wire format of `family`, with `message` for the user.
 pub fn error(family: Family, status: StatusCode, message: &str) -> Response<ProxyBody> {

@@ -1,85 +1,85 @@
 //! Pure routing: from the request path (after the session prefix) and the body's `model`, decide
-//! which upstream gets the request, with which key policy and which model name. No I/O here.
+//! which upstream gets the request, with which key policy and which model name. No I/O here; the
+//! providers and their URLs come from the provider table (`crate::providers`) via `Upstreams`.
 
 use crate::env::{self, Secret};
+use crate::providers::{Family, Provider, Providers, Spec};
 
-/// The wire format of a request, decided by its path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Anthropic Messages (`/v1/messages`, `/v1/messages/count_tokens`).
-    Anthropic,
-    /// OpenAI Responses and Chat Completions.
-    OpenAi,
+/// A provider of the table as this session reaches it: URLs after the environment's overrides,
+/// and its key.
+#[derive(Debug, Clone)]
+pub struct CompatibleUpstream {
+    pub spec: &'static Spec,
+    /// Anthropic-compatible root, if it serves one.
+    pub anthropic: Option<String>,
+    /// OpenAI-compatible base including its version, if it serves one.
+    pub openai: Option<String>,
+    /// Its key, from `spec.key_env`.
+    pub key: Option<Secret>,
 }
 
-/// Who serves (and bills) a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Provider {
-    Anthropic,
-    OpenAi,
-    /// OpenAI models through the ChatGPT backend, for a ChatGPT sign-in (priced as OpenAI's).
-    ChatGpt,
-    MiniMax,
-}
-
-impl Provider {
-    /// The provider id, as the price data and the summary spell it.
-    pub fn id(self) -> &'static str {
-        match self {
-            Provider::Anthropic => "anthropic",
-            Provider::OpenAi | Provider::ChatGpt => "openai",
-            Provider::MiniMax => "minimax",
-        }
-    }
-}
-
-/// The configured upstream base URLs and the MiniMax key.
+/// The configured upstream base URLs and the keys headroom holds.
 #[derive(Debug, Clone)]
 pub struct Upstreams {
     /// Anthropic root, e.g. `https://api.anthropic.com` (request paths keep their `/v1`).
     pub anthropic: String,
     /// OpenAI base including `/v1`, e.g. `https://api.openai.com/v1`.
     pub openai: String,
-    /// MiniMax Anthropic-compatible root, e.g. `https://api.minimax.io/anthropic`.
-    pub minimax_anthropic: String,
-    /// MiniMax OpenAI-compatible base including `/v1`, e.g. `https://api.minimax.io/v1`.
-    pub minimax_openai: String,
     /// The ChatGPT backend Codex uses with a ChatGPT login, e.g.
     /// `https://chatgpt.com/backend-api/codex` (paths lose their `/v1`, as OpenAI's do).
     pub chatgpt: String,
-    /// MINIMAX_API_KEY, if set.
-    pub minimax_key: Option<Secret>,
     /// OPENAI_API_KEY, if set: sent to OpenAI in place of the session token an agent sends as
     /// its bearer (Codex, whose environment then does not hold the key).
     pub openai_key: Option<Secret>,
+    /// Every provider of the table, in the table's order.
+    pub compatible: Vec<CompatibleUpstream>,
+    pub providers: &'static Providers,
+}
+
+/// A URL from the environment, or the default; without a trailing `/`.
+fn url_from_env(name: &str, default: Option<&str>) -> Option<String> {
+    env::var(name)
+        .or_else(|| default.map(str::to_owned))
+        .map(|url| url.trim_end_matches('/').to_owned())
 }
 
 impl Upstreams {
-    /// Reads the upstream URLs and MiniMax key from the environment, with the documented defaults.
-    pub fn from_env() -> Self {
-        let url = |name, default: &str| {
-            env::var(name)
-                .unwrap_or_else(|| default.to_owned())
-                .trim_end_matches('/')
-                .to_owned()
-        };
+    /// Reads the upstream URLs and keys from the environment, with the documented defaults.
+    pub fn from_env(providers: &'static Providers) -> Self {
+        let url = |name, default: &str| url_from_env(name, Some(default)).unwrap_or_default();
         Upstreams {
             anthropic: url(env::ANTHROPIC_TARGET_API_URL, "https://api.anthropic.com"),
             openai: url(env::OPENAI_TARGET_API_URL, "https://api.openai.com/v1"),
-            minimax_anthropic: url(
-                env::MINIMAX_TARGET_API_URL,
-                "https://api.minimax.io/anthropic",
-            ),
-            minimax_openai: url(
-                env::MINIMAX_OPENAI_TARGET_API_URL,
-                "https://api.minimax.io/v1",
-            ),
             chatgpt: url(
                 env::CHATGPT_TARGET_API_URL,
                 "https://chatgpt.com/backend-api/codex",
             ),
-            minimax_key: env::var(env::MINIMAX_API_KEY).map(Secret::new),
             openai_key: env::var(env::OPENAI_API_KEY).map(Secret::new),
+            compatible: providers
+                .specs()
+                .map(|spec| CompatibleUpstream {
+                    spec,
+                    anthropic: url_from_env(&spec.anthropic_url_env, spec.anthropic_url.as_deref()),
+                    openai: url_from_env(&spec.openai_url_env, spec.openai_url.as_deref()),
+                    key: env::var(&spec.key_env).map(Secret::new),
+                })
+                .collect(),
+            providers,
+        }
+    }
+
+    /// How this session reaches `spec`.
+    pub fn compatible(&self, spec: &Spec) -> Option<&CompatibleUpstream> {
+        self.compatible
+            .iter()
+            .find(|upstream| upstream.spec.name == spec.name)
+    }
+
+    /// The key headroom holds for `provider`, if it is a provider of the table.
+    pub fn key_for(&self, provider: Provider) -> Option<&Secret> {
+        match provider {
+            Provider::Compatible(spec) => self.compatible(spec)?.key.as_ref(),
+            _ => None,
         }
     }
 }
@@ -118,25 +118,16 @@ pub struct Route {
     pub model_rewrite: Option<String>,
 }
 
-const MINIMAX_PREFIX: &str = "minimax/";
-
-/// Whether a model name belongs to MiniMax: `minimax/<name>` or `MiniMax-*` (any case).
-pub fn is_minimax_model(model: &str) -> bool {
-    starts_with_ignore_case(model, MINIMAX_PREFIX) || starts_with_ignore_case(model, "minimax-")
-}
-
-/// The name MiniMax knows a model by: without the `minimax/` prefix.
-pub fn upstream_model_name(model: &str) -> &str {
-    if starts_with_ignore_case(model, MINIMAX_PREFIX) {
-        &model[MINIMAX_PREFIX.len()..]
-    } else {
-        model
-    }
-}
-
-fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.get(..prefix.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+/// Why a request has nowhere to go: its model's provider does not serve its wire format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "model {model:?} runs on {provider}, which serves no {api} (set {url_env} if it does); nothing was forwarded"
+)]
+pub struct Unserved {
+    pub provider: Provider,
+    pub model: String,
+    pub api: &'static str,
+    pub url_env: String,
 }
 
 /// The wire format a path speaks; paths of neither family belong to the agent's own family.
@@ -158,19 +149,46 @@ pub fn route_for(
     model: Option<&str>,
     default: Family,
     upstreams: &Upstreams,
-) -> Route {
+) -> Result<Route, Unserved> {
     let family = family_for(path_and_query, default);
-    let minimax = model.is_some_and(is_minimax_model);
-    let provider = match (minimax, family) {
-        (true, _) => Provider::MiniMax,
-        (false, Family::Anthropic) => Provider::Anthropic,
-        (false, Family::OpenAi) => Provider::OpenAi,
-    };
-    let base = match (provider, family) {
-        (Provider::MiniMax, Family::Anthropic) => &upstreams.minimax_anthropic,
-        (Provider::MiniMax, Family::OpenAi) => &upstreams.minimax_openai,
-        (_, Family::Anthropic) => &upstreams.anthropic,
-        (_, Family::OpenAi) => &upstreams.openai,
+    let resolved = model.and_then(|model| upstreams.providers.resolve(model));
+    let (provider, base) = match resolved {
+        Some(resolved) => {
+            let provider = Provider::Compatible(resolved.spec);
+            let upstream = upstreams.compatible(resolved.spec);
+            let responses_path = path_and_query.starts_with("/v1/responses");
+            let (base, api, url_env) = match family {
+                Family::Anthropic => (
+                    upstream.and_then(|u| u.anthropic.as_deref()),
+                    "Anthropic-compatible API",
+                    &resolved.spec.anthropic_url_env,
+                ),
+                Family::OpenAi => (
+                    upstream
+                        .and_then(|u| u.openai.as_deref())
+                        .filter(|_| resolved.spec.responses || !responses_path),
+                    if responses_path {
+                        "OpenAI Responses API"
+                    } else {
+                        "OpenAI-compatible API"
+                    },
+                    &resolved.spec.openai_url_env,
+                ),
+            };
+            let Some(base) = base else {
+                return Err(Unserved {
+                    provider,
+                    model: model.unwrap_or_default().to_owned(),
+                    api,
+                    url_env: url_env.clone(),
+                });
+            };
+            (provider, base)
+        }
+        None => match family {
+            Family::Anthropic => (Provider::Anthropic, upstreams.anthropic.as_str()),
+            Family::OpenAi => (Provider::OpenAi, upstreams.openai.as_str()),
+        },
     };
     // OpenAI-style bases already end in `/v1` (the agent was given `<session>/v1`), Anthropic-style
     // roots do not: keep the agent's path whole for the latter, drop its `/v1` for the former.
@@ -181,16 +199,48 @@ pub fn route_for(
             .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
             .unwrap_or(path_and_query),
     };
-    let model_rewrite = model
-        .filter(|_| minimax)
-        .map(upstream_model_name)
-        .filter(|stripped| Some(*stripped) != model)
-        .map(str::to_owned);
-    Route {
+    let model_rewrite = resolved
+        .filter(|resolved| Some(resolved.upstream_name) != model)
+        .map(|resolved| resolved.upstream_name.to_owned());
+    Ok(Route {
         provider,
         family,
         url: format!("{base}{path}"),
         model_rewrite,
+    })
+}
+
+#[cfg(test)]
+impl Upstreams {
+    /// Anthropic at `http://a.test`, OpenAI at `http://o.test/v1`, the ChatGPT backend at
+    /// `http://c.test/backend-api/codex`, and each provider of `providers` at
+    /// `http://<name>.test/anthropic` and `http://<name>.test/v1`, holding the keys in `keys`
+    /// (provider name, key).
+    pub fn for_tests(
+        providers: Providers,
+        keys: &[(&str, &str)],
+        openai_key: Option<&str>,
+    ) -> Upstreams {
+        let providers: &'static Providers = Box::leak(Box::new(providers));
+        Upstreams {
+            anthropic: "http://a.test".into(),
+            openai: "http://o.test/v1".into(),
+            chatgpt: "http://c.test/backend-api/codex".into(),
+            openai_key: openai_key.map(Secret::new),
+            compatible: providers
+                .specs()
+                .map(|spec| CompatibleUpstream {
+                    spec,
+                    anthropic: Some(format!("http://{}.test/anthropic", spec.name)),
+                    openai: Some(format!("http://{}.test/v1", spec.name)),
+                    key: keys
+                        .iter()
+                        .find(|(name, _)| *name == spec.name)
+                        .map(|(_, key)| Secret::new(*key)),
+                })
+                .collect(),
+            providers,
+        }
     }
 }
 
@@ -199,22 +249,14 @@ mod tests {
     use super::*;
 
     fn upstreams() -> Upstreams {
-        Upstreams {
-            anthropic: "http://a.test".into(),
-            openai: "http://o.test/v1".into(),
-            minimax_anthropic: "http://m.test/anthropic".into(),
-            minimax_openai: "http://m.test/v1".into(),
-            chatgpt: "http://c.test/backend-api/codex".into(),
-            minimax_key: None,
-            openai_key: None,
-        }
+        Upstreams::for_tests(Providers::built_in(), &[], None)
     }
 
     /// (path, model, provider, upstream URL, model sent upstream when rewritten)
     type Case = (
         &'static str,
         Option<&'static str>,
-        Provider,
+        &'static str,
         &'static str,
         Option<&'static str>,
     );
@@ -225,91 +267,91 @@ mod tests {
             (
                 "/v1/messages?beta=true",
                 Some("claude-opus-5-5"),
-                Provider::Anthropic,
+                "anthropic",
                 "http://a.test/v1/messages?beta=true",
                 None,
             ),
             (
                 "/v1/messages/count_tokens",
                 Some("claude-opus-5-5"),
-                Provider::Anthropic,
+                "anthropic",
                 "http://a.test/v1/messages/count_tokens",
                 None,
             ),
             (
                 "/v1/messages?beta=true",
                 Some("minimax/MiniMax-M3"),
-                Provider::MiniMax,
-                "http://m.test/anthropic/v1/messages?beta=true",
+                "minimax",
+                "http://minimax.test/anthropic/v1/messages?beta=true",
                 Some("MiniMax-M3"),
             ),
             (
                 "/v1/messages",
                 Some("MiniMax-M2.7"),
-                Provider::MiniMax,
-                "http://m.test/anthropic/v1/messages",
+                "minimax",
+                "http://minimax.test/anthropic/v1/messages",
                 None,
             ),
             (
                 "/v1/messages",
                 Some("minimax-m2.7"),
-                Provider::MiniMax,
-                "http://m.test/anthropic/v1/messages",
+                "minimax",
+                "http://minimax.test/anthropic/v1/messages",
                 None,
             ),
             (
                 "/v1/messages",
                 Some("MINIMAX/MiniMax-M3"),
-                Provider::MiniMax,
-                "http://m.test/anthropic/v1/messages",
+                "minimax",
+                "http://minimax.test/anthropic/v1/messages",
                 Some("MiniMax-M3"),
             ),
             (
                 "/v1/responses",
                 Some("gpt-6.1-sol"),
-                Provider::OpenAi,
+                "openai",
                 "http://o.test/v1/responses",
                 None,
             ),
             (
                 "/v1/responses",
                 Some("minimax/MiniMax-M3"),
-                Provider::MiniMax,
-                "http://m.test/v1/responses",
+                "minimax",
+                "http://minimax.test/v1/responses",
                 Some("MiniMax-M3"),
             ),
             (
                 "/v1/chat/completions",
                 Some("MiniMax-M3"),
-                Provider::MiniMax,
-                "http://m.test/v1/chat/completions",
+                "minimax",
+                "http://minimax.test/v1/chat/completions",
                 None,
             ),
             (
                 "/v1/chat/completions",
                 None,
-                Provider::OpenAi,
+                "openai",
                 "http://o.test/v1/chat/completions",
                 None,
             ),
             (
                 "/v1/messages",
                 Some("minimaxi-thing"),
-                Provider::Anthropic,
+                "anthropic",
                 "http://a.test/v1/messages",
                 None,
             ),
             (
                 "/v1/messages",
                 Some("mini"),
-                Provider::Anthropic,
+                "anthropic",
                 "http://a.test/v1/messages",
                 None,
             ),
         ];
         for (path, model, provider, url, rewrite) in cases {
-            let route = route_for(path, *model, Family::Anthropic, &upstreams());
-            assert_eq!(route.provider, *provider, "{path} {model:?}");
+            let route = route_for(path, *model, Family::Anthropic, &upstreams()).unwrap();
+            assert_eq!(route.provider.id(), *provider, "{path} {model:?}");
             assert_eq!(route.url, *url, "{path} {model:?}");
             assert_eq!(route.model_rewrite.as_deref(), *rewrite, "{path} {model:?}");
         }
@@ -324,6 +366,7 @@ mod tests {
             Family::OpenAi,
             &upstreams,
         )
+        .unwrap()
         .for_chatgpt_sign_in(&upstreams);
         assert_eq!(route.provider, Provider::ChatGpt);
         assert_eq!(route.url, "http://c.test/backend-api/codex/responses");
@@ -333,6 +376,7 @@ mod tests {
             Family::OpenAi,
             &upstreams,
         )
+        .unwrap()
         .for_chatgpt_sign_in(&upstreams);
         assert_eq!(
             models.url,
@@ -344,46 +388,80 @@ mod tests {
             Family::OpenAi,
             &upstreams,
         )
+        .unwrap()
         .for_chatgpt_sign_in(&upstreams);
         assert_eq!(
-            minimax.provider,
-            Provider::MiniMax,
+            minimax.provider.id(),
+            "minimax",
             "a MiniMax model stays on MiniMax"
         );
     }
 
     #[test]
     fn other_paths_go_to_the_agents_own_family() {
-        let claude = route_for("/v1/models", None, Family::Anthropic, &upstreams());
+        let claude = route_for("/v1/models", None, Family::Anthropic, &upstreams()).unwrap();
         assert_eq!(claude.url, "http://a.test/v1/models");
-        let codex = route_for("/v1/models?x=1", None, Family::OpenAi, &upstreams());
+        let codex = route_for("/v1/models?x=1", None, Family::OpenAi, &upstreams()).unwrap();
         assert_eq!(codex.url, "http://o.test/v1/models?x=1");
-        let odd = route_for("/v1beta/thing", None, Family::OpenAi, &upstreams());
+        let odd = route_for("/v1beta/thing", None, Family::OpenAi, &upstreams()).unwrap();
         assert_eq!(odd.url, "http://o.test/v1/v1beta/thing");
     }
 
     #[test]
-    fn minimax_names_are_recognised_case_insensitively() {
-        for name in [
-            "minimax/abab",
-            "MiniMax-M3",
-            "minimax-m2.7",
-            "MINIMAX-M1",
-            "MiniMax/x",
+    fn every_provider_gets_its_own_url_and_names_without_prefix() {
+        let upstreams = upstreams();
+        for (model, url, rewrite) in [
+            (
+                "deepseek/deepseek-v4-pro",
+                "http://deepseek.test/anthropic/v1/messages",
+                Some("deepseek-v4-pro"),
+            ),
+            (
+                "deepseek-flash",
+                "http://deepseek.test/anthropic/v1/messages",
+                None,
+            ),
+            (
+                "moonshot/kimi-k3",
+                "http://moonshot.test/anthropic/v1/messages",
+                Some("kimi-k3"),
+            ),
+            (
+                "kimi-k2.5",
+                "http://moonshot.test/anthropic/v1/messages",
+                None,
+            ),
+            (
+                "zai/glm-5.3",
+                "http://zai.test/anthropic/v1/messages",
+                Some("glm-5.3"),
+            ),
+            ("GLM-5.3", "http://zai.test/anthropic/v1/messages", None),
         ] {
-            assert!(is_minimax_model(name), "{name}");
+            let route =
+                route_for("/v1/messages", Some(model), Family::Anthropic, &upstreams).unwrap();
+            assert_eq!(route.url, url, "{model}");
+            assert_eq!(route.model_rewrite.as_deref(), rewrite, "{model}");
         }
-        for name in [
-            "claude-opus-5-5",
-            "gpt-6.1-sol",
-            "minimax",
-            "mini-max-m3",
-            "",
-            "é",
-        ] {
-            assert!(!is_minimax_model(name), "{name}");
-        }
-        assert_eq!(upstream_model_name("minimax/MiniMax-M3"), "MiniMax-M3");
-        assert_eq!(upstream_model_name("MiniMax-M3"), "MiniMax-M3");
+        let zai = route_for("/v1/responses", Some("glm-5.3"), Family::OpenAi, &upstreams).unwrap();
+        assert_eq!(zai.url, "http://zai.test/v1/responses");
+        // DeepSeek serves Chat Completions but not the Responses API Codex speaks.
+        let refused = route_for(
+            "/v1/responses",
+            Some("deepseek-flash"),
+            Family::OpenAi,
+            &upstreams,
+        )
+        .unwrap_err();
+        assert_eq!(refused.api, "OpenAI Responses API");
+        assert_eq!(refused.url_env, "DEEPSEEK_OPENAI_TARGET_API_URL");
+        let chat = route_for(
+            "/v1/chat/completions",
+            Some("deepseek-flash"),
+            Family::OpenAi,
+            &upstreams,
+        )
+        .unwrap();
+        assert_eq!(chat.url, "http://deepseek.test/v1/chat/completions");
     }
 }

@@ -21,12 +21,13 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 use super::background::Background;
-use super::route::{self, Family, Provider, Upstreams};
+use super::route::{self, Upstreams};
 use super::stream::{self, Tap};
 use super::{ProxyBody, forward, reply};
 use crate::body::Read;
 use crate::compress::{Compressor, Outcome};
 use crate::env::{self, Secret};
+use crate::providers::{Family, Provider};
 use crate::usage::ledger::{Ledger, Refusal, RequestRecord, Reservation};
 use crate::usage::{Billing, Compression};
 
@@ -388,12 +389,33 @@ where
             ),
         );
     }
-    let mut route = route::route_for(
+    let route = route::route_for(
         &path_and_query,
         model.as_ref().map(|field| field.name.as_str()),
         state.default_family,
         &state.upstreams,
     );
+    let mut route = match route {
+        Ok(route) => route,
+        Err(unserved) => {
+            state.ledger.record(RequestRecord {
+                provider: unserved.provider,
+                model: unserved.model.clone(),
+                upstream: String::new(),
+                status: StatusCode::BAD_REQUEST.as_u16(),
+                usage: None,
+                latency: started.elapsed(),
+                compression: None,
+                partial: false,
+                billing: Billing::Api,
+            });
+            return reply::error(
+                family,
+                StatusCode::BAD_REQUEST,
+                &format!("headroom: {unserved}"),
+            );
+        }
+    };
     if parts.headers.contains_key(CHATGPT_ACCOUNT_HEADER) {
         route = route.for_chatgpt_sign_in(&state.upstreams);
     }
@@ -405,7 +427,7 @@ where
     let upstream_host = host_of(&route.url);
     let fail = |status: StatusCode, message: &str| {
         state.ledger.record(RequestRecord {
-            provider: route.provider.id(),
+            provider: route.provider,
             model: forwarded_model
                 .clone()
                 .unwrap_or_else(|| "(unknown)".into()),
@@ -420,12 +442,15 @@ where
         reply::error(route.family, status, message)
     };
 
-    if route.provider == Provider::MiniMax && state.upstreams.minimax_key.is_none() {
+    if let Provider::Compatible(spec) = route.provider
+        && state.upstreams.key_for(route.provider).is_none()
+    {
         return fail(
             StatusCode::UNAUTHORIZED,
             &format!(
-                "headroom: {} is not set; it is needed for MiniMax model {:?}. Set it and restart headroom.",
-                env::MINIMAX_API_KEY,
+                "headroom: {} is not set; it is needed for {} model {:?}. Set it and restart headroom.",
+                spec.key_env,
+                spec.name,
                 forwarded_model.as_deref().unwrap_or_default()
             ),
         );
@@ -751,6 +776,7 @@ fn host_of(url: &str) -> String {
 mod tests {
     use super::*;
     use crate::pricing::PriceBook;
+    use crate::providers::Providers;
     use http_body_util::Full;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -758,16 +784,17 @@ mod tests {
     /// A session whose upstreams no test reaches: every case here is decided before forwarding.
     fn state(budget_usd: Option<f64>, pinned_provider: Option<Provider>) -> State {
         let nowhere = "http://127.0.0.1:9".to_owned();
+        let mut upstreams =
+            Upstreams::for_tests(Providers::built_in(), &[("minimax", "mm-key")], None);
+        upstreams.anthropic = nowhere.clone();
+        upstreams.openai = nowhere.clone();
+        upstreams.chatgpt = nowhere.clone();
+        for provider in &mut upstreams.compatible {
+            provider.anthropic = Some(nowhere.clone());
+            provider.openai = Some(nowhere.clone());
+        }
         let options = ProxyOptions {
-            upstreams: Upstreams {
-                anthropic: nowhere.clone(),
-                openai: nowhere.clone(),
-                minimax_anthropic: nowhere.clone(),
-                minimax_openai: nowhere.clone(),
-                chatgpt: nowhere,
-                minimax_key: Some(Secret::new("mm-key")),
-                openai_key: None,
-            },
+            upstreams,
             default_family: Family::Anthropic,
             budget_usd,
             compressor: None,
@@ -803,7 +830,8 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn only_the_secret_in_the_path_or_a_header_opens_the_proxy() {
-        let state = state(None, Some(Provider::MiniMax));
+        let minimax = crate::providers::table().get("minimax").unwrap();
+        let state = state(None, Some(Provider::Compatible(minimax)));
         let unreadable = r#"{"model":"minimax/MiniMax-M3","model":"claude-opus-5-5"}"#;
         let prefix = format!("/s/{SECRET}/v1/messages");
         let bearer = format!("bearer  {SECRET}");

@@ -16,8 +16,8 @@ use hyper::Response;
 use hyper::body::Frame;
 
 use super::forward::{connection_listed, is_hop_by_hop};
-use super::route::{Family, Provider};
 use super::{BoxError, ProxyBody};
+use crate::providers::{Family, Provider};
 use crate::usage::extract::UsageReader;
 use crate::usage::ledger::{Ledger, RequestRecord, Reservation};
 use crate::usage::sse::EventReader;
@@ -171,7 +171,7 @@ impl TapState {
         let (usage, reported_model) = self.reader.finish();
         let tap = self.tap;
         tap.ledger.record(RequestRecord {
-            provider: tap.provider.id(),
+            provider: tap.provider,
             model: reported_model
                 .or(tap.model)
                 .unwrap_or_else(|| "(unknown)".into()),

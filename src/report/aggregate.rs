@@ -317,7 +317,7 @@ pub fn reprice<'a>(
     model: &str,
     prices: &PriceBook,
 ) -> Reprice {
-    let provider = PriceBook::provider_of(model);
+    let provider = crate::providers::table().price_provider_of(model);
     let mut known_cost_usd = 0.0;
     let mut unpriced_requests = 0;
     for usage in requests

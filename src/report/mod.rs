@@ -31,10 +31,16 @@ const PROGRESS_BAR_MIN_FILES: usize = 200;
 
 /// Runs `headroom report`.
 pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let (prices, warning) = config::price_book(args.prices.prices.as_deref());
+    let (prices, warning) = config::price_book(args.prices.prices.as_deref())?;
     if let Some(warning) = warning {
         eprintln!("headroom: warning: {warning}");
     }
+    // `--reprice` of a provider's model prices it under that provider's price data.
+    let (providers, warning) = config::providers(args.providers.providers.as_deref())?;
+    if let Some(warning) = warning {
+        eprintln!("headroom: warning: {warning}");
+    }
+    crate::providers::install(providers);
     let since = match (&args.since, args.all, args.paths.is_empty()) {
         (Some(text), _, _) => Some(parse_since(text, SystemTime::now())?),
         (None, false, true) => Some(SystemTime::now() - DEFAULT_WINDOW),

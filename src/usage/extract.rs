@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::Usage;
-use crate::proxy::route::Family;
+use crate::providers::Family;
 
 /// Accumulates what one response says about usage.
 #[derive(Debug)]

@@ -16,12 +16,13 @@ use super::journal::Journal;
 use super::quota::QuotaWindow;
 use super::{Billing, Compression, PromptDelta, Usage};
 use crate::pricing::PriceBook;
+use crate::providers::Provider;
 
 /// One finished request, as the proxy saw it.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
-    /// Provider id (`anthropic`, `openai`, `minimax`).
-    pub provider: &'static str,
+    /// Who served it.
+    pub provider: Provider,
     /// The model as reported by the upstream, else as forwarded.
     pub model: String,
     /// Upstream host, for `--verbose` (never a URL with credentials).
@@ -109,11 +110,20 @@ impl PricedRequest {
     }
 }
 
+#[derive(Debug)]
+struct UnpricedSaving {
+    /// The request's index in `State::requests`.
+    index: usize,
+    /// The provider its prices are under in the price data.
+    price_provider: &'static str,
+    compression: Arc<dyn Compression>,
+}
+
 #[derive(Debug, Default)]
 struct State {
     requests: Vec<PricedRequest>,
-    /// Requests (by index) whose saving is not priced yet (see the top of this file).
-    unpriced_savings: Vec<(usize, Arc<dyn Compression>)>,
+    /// Requests whose saving is not priced yet (see the top of this file).
+    unpriced_savings: Vec<UnpricedSaving>,
     /// Every distinct provider, model and price-source name, shared by the requests.
     names: HashSet<Arc<str>>,
     /// Billed (`Billing::Api`) requests only: what the budget counts.
@@ -198,15 +208,22 @@ impl Ledger {
             .usage
             .as_ref()
             .filter(|_| !implausible_usage)
-            .and_then(|usage| self.prices.price(record.provider, &record.model, usage));
+            .and_then(|usage| {
+                self.prices
+                    .price(record.provider.price_id(), &record.model, usage)
+            });
         // Pricing above happens outside the lock; only the bookkeeping below is inside.
         let mut state = self.lock();
         if let Some(compression) = &record.compression {
             let index = state.requests.len();
-            state.unpriced_savings.push((index, compression.clone()));
+            state.unpriced_savings.push(UnpricedSaving {
+                index,
+                price_provider: record.provider.price_id(),
+                compression: compression.clone(),
+            });
         }
         let request = PricedRequest {
-            provider: state.intern(record.provider),
+            provider: state.intern(record.provider.id()),
             model: state.intern(&record.model),
             status: record.status,
             usage: record.usage,
@@ -353,13 +370,18 @@ impl Ledger {
             unpriced_savings,
             ..
         } = &mut *state;
-        for (index, compression) in unpriced_savings.drain(..) {
+        for UnpricedSaving {
+            index,
+            price_provider,
+            compression,
+        } in unpriced_savings.drain(..)
+        {
             let delta = compression.delta();
             let request = &mut requests[index];
             request.tokens_saved = delta.removed_newest.saturating_add(delta.removed_earlier);
             request.retrieved_tokens = delta.added_newest.saturating_add(delta.added_earlier);
             request.saved_usd = self.saved_usd(
-                &request.provider,
+                price_provider,
                 &request.model,
                 request.usage,
                 request.cost_usd,
@@ -386,6 +408,11 @@ mod tests {
         status: u16,
         usage: Option<Usage>,
     ) -> RequestRecord {
+        let provider = match provider {
+            "anthropic" => Provider::Anthropic,
+            "openai" => Provider::OpenAi,
+            other => Provider::Compatible(crate::providers::table().get(other).unwrap()),
+        };
         RequestRecord {
             provider,
             model: model.into(),

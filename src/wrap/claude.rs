@@ -1,11 +1,10 @@
 //! Claude Code: its binary, how to install it, and the environment that points it at the proxy.
 //! The user's own login (API key, auth token or OAuth) is left alone unless the session runs on
-//! MiniMax, where no Anthropic credential may leave the machine.
+//! another provider (MiniMax, DeepSeek…), where no Anthropic credential may leave the machine.
 
 use super::Session;
 use super::child::Launch;
 use crate::env;
-use crate::proxy::route::is_minimax_model;
 
 /// The executable looked up on PATH.
 pub const PROGRAM: &str = "claude";
@@ -13,7 +12,13 @@ pub const PROGRAM: &str = "claude";
 pub const INSTALL: &str = "npm install -g @anthropic-ai/claude-code";
 
 /// The command for Claude Code on this session, with the user's arguments after ours.
-pub fn launch(session: &Session, model: Option<&str>, user_args: &[String]) -> Launch {
+/// `on_provider`: the model runs on a provider of the table (MiniMax, DeepSeek…), not Anthropic.
+pub fn launch(
+    session: &Session,
+    model: Option<&str>,
+    on_provider: bool,
+    user_args: &[String],
+) -> Launch {
     let mut args = Vec::new();
     if let Some(settings) = settings(session) {
         // `--settings` takes one value (unlike the variadic `--add-dir`, which would swallow a
@@ -28,15 +33,17 @@ pub fn launch(session: &Session, model: Option<&str>, user_args: &[String]) -> L
         return launch;
     };
     launch.set(env::ANTHROPIC_MODEL, model);
-    if is_minimax_model(model) {
-        // Background calls (titles, summaries, haiku-class helpers) must stay on MiniMax too.
+    if on_provider {
+        // Background calls (titles, summaries, haiku-class helpers) must stay on the provider too.
         for name in env::ANTHROPIC_BACKGROUND_MODELS {
             launch.set(name, model);
         }
         // Claude Code needs some credential to start; the session secret is worthless outside this
-        // proxy, which swaps in MINIMAX_API_KEY upstream and never forwards the secret.
+        // proxy, which swaps in the provider's key upstream and never forwards the secret. The
+        // user's own Anthropic credentials have no business in this session at all.
         launch.set(env::ANTHROPIC_AUTH_TOKEN, session.secret.expose());
         launch.remove(env::ANTHROPIC_API_KEY);
+        launch.remove(env::CLAUDE_CODE_OAUTH_TOKEN);
     }
     launch
 }
@@ -69,7 +76,7 @@ mod tests {
 
     #[test]
     fn points_claude_at_the_proxy_and_keeps_the_users_login() {
-        let launch = launch(&session(), None, &["-p".into(), "hi".into()]);
+        let launch = launch(&session(), None, false, &["-p".into(), "hi".into()]);
         assert_eq!(launch.args, ["-p", "hi"]);
         assert_eq!(
             launch.env_value(env::ANTHROPIC_BASE_URL),
@@ -83,7 +90,7 @@ mod tests {
     fn claude_may_read_the_originals_folder() {
         let mut session = session();
         session.originals = Some("/home/u/.local/share/headroom/originals".into());
-        let launch = launch(&session, None, &["mcp".into(), "list".into()]);
+        let launch = launch(&session, None, false, &["mcp".into(), "list".into()]);
         assert_eq!(
             launch.args,
             [
@@ -97,7 +104,7 @@ mod tests {
 
     #[test]
     fn minimax_model_pins_every_model_and_hides_the_anthropic_key() {
-        let launch = launch(&session(), Some("minimax/MiniMax-M3"), &[]);
+        let launch = launch(&session(), Some("minimax/MiniMax-M3"), true, &[]);
         assert_eq!(
             launch.env_value(env::ANTHROPIC_MODEL),
             Some("minimax/MiniMax-M3")
@@ -106,6 +113,9 @@ mod tests {
             assert_eq!(launch.env_value(name), Some("minimax/MiniMax-M3"), "{name}");
         }
         assert_eq!(launch.env_value(env::ANTHROPIC_AUTH_TOKEN), Some("abc"));
-        assert_eq!(launch.removed, [env::ANTHROPIC_API_KEY]);
+        assert_eq!(
+            launch.removed,
+            [env::ANTHROPIC_API_KEY, env::CLAUDE_CODE_OAUTH_TOKEN]
+        );
     }
 }

@@ -7,8 +7,8 @@ use super::Session;
 use super::child::Launch;
 use crate::env;
 use crate::error::Error;
+use crate::providers::Resolved;
 use crate::proxy::SESSION_HEADER;
-use crate::proxy::route::{is_minimax_model, upstream_model_name};
 
 /// The executable looked up on PATH.
 pub const PROGRAM: &str = "codex";
@@ -17,21 +17,83 @@ pub const INSTALL: &str = "npm install -g @openai/codex";
 /// The provider name headroom registers with Codex.
 const PROVIDER: &str = "headroom";
 
+/// How Codex signs in to the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// headroom holds the key (OPENAI_API_KEY, or the `--model` provider's): Codex's bearer is the
+    /// session secret, which the proxy replaces with the key upstream.
+    Headroom,
+    /// The user's own Codex provider: Codex sends the key of its `env_key` variable, which passes
+    /// through to that provider's URL.
+    Own(String),
+    /// Codex signs in by itself (`auth.json`, an API key or a ChatGPT login) and that bearer
+    /// passes through.
+    OpenAi,
+}
+
+/// How Codex signs in, given whether `--model` names a provider of the table, whether headroom
+/// holds OPENAI_API_KEY, and the user's own Codex provider.
+pub fn auth(on_provider: bool, holds_openai_key: bool, own: Option<OwnProvider>) -> Auth {
+    if on_provider || holds_openai_key {
+        return Auth::Headroom;
+    }
+    match own.and_then(|own| own.env_key) {
+        Some(env_key) => Auth::Own(env_key),
+        None => Auth::OpenAi,
+    }
+}
+
+/// The provider the user's own Codex config selects (`model_provider`), when it is not OpenAI:
+/// headroom forwards to its `base_url` instead of replacing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnProvider {
+    pub name: String,
+    pub base_url: String,
+    pub env_key: Option<String>,
+}
+
+/// The user's own Codex provider, from `$CODEX_HOME/config.toml` (default `~/.codex`).
+pub fn own_provider() -> Option<OwnProvider> {
+    let text = std::fs::read_to_string(codex_home()?.join("config.toml")).ok()?;
+    own_provider_in(&text)
+}
+
+fn own_provider_in(config: &str) -> Option<OwnProvider> {
+    let config: toml::Table = config.parse().ok()?;
+    let name = config.get("model_provider")?.as_str()?;
+    if name == "openai" || name == PROVIDER {
+        return None;
+    }
+    let provider = config.get("model_providers")?.get(name)?;
+    Some(OwnProvider {
+        name: name.to_owned(),
+        base_url: provider.get("base_url")?.as_str()?.to_owned(),
+        env_key: provider
+            .get("env_key")
+            .and_then(|key| key.as_str())
+            .map(str::to_owned),
+    })
+}
+
+fn codex_home() -> Option<PathBuf> {
+    env::var(env::CODEX_HOME)
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".codex")))
+}
+
 /// The command for Codex on this session.
 ///
 /// Codex's argv is visible to every local user (`ps`), so nothing in it may authorize a request:
 /// the base URL carries no secret, and Codex sends the session secret from its environment in the
-/// session header (`env_http_headers`). Where headroom holds the key (OPENAI_API_KEY, or a MiniMax
-/// model's MINIMAX_API_KEY), Codex's bearer is the session secret too, the proxy sends the real
-/// key upstream, and the key is taken out of Codex's environment. Otherwise Codex signs in by
-/// itself (its `auth.json`, an API key or a ChatGPT login) and that bearer passes through.
+/// session header (`env_http_headers`). Where headroom holds the key (`Auth::Headroom`), Codex's
+/// bearer is the session secret too and OPENAI_API_KEY is taken out of its environment.
 pub fn launch(
     session: &Session,
     model: Option<&str>,
+    provider: Option<Resolved<'_>>,
+    auth: &Auth,
     user_args: &[String],
-    has_openai_key: bool,
 ) -> Launch {
-    let minimax = model.is_some_and(is_minimax_model);
     let mut overrides = vec![
         format!("model_provider=\"{PROVIDER}\""),
         format!("model_providers.{PROVIDER}.name=\"{PROVIDER}\""),
@@ -47,18 +109,27 @@ pub fn launch(
     ];
     let mut launch = Launch::new(session.program.clone(), Vec::new());
     launch.set(env::HEADROOM_SESSION_TOKEN, session.secret.expose());
-    if minimax || has_openai_key {
-        overrides.push(format!(
-            "model_providers.{PROVIDER}.env_key=\"{}\"",
-            env::HEADROOM_SESSION_TOKEN
-        ));
-        launch.remove(env::OPENAI_API_KEY);
-    } else {
-        overrides.push(format!(
+    match auth {
+        Auth::Headroom => {
+            overrides.push(format!(
+                "model_providers.{PROVIDER}.env_key=\"{}\"",
+                env::HEADROOM_SESSION_TOKEN
+            ));
+            launch.remove(env::OPENAI_API_KEY);
+        }
+        Auth::Own(env_key) => {
+            overrides.push(format!(
+                "model_providers.{PROVIDER}.env_key={}",
+                toml_string(env_key)
+            ));
+        }
+        Auth::OpenAi => overrides.push(format!(
             "model_providers.{PROVIDER}.requires_openai_auth=true"
-        ));
+        )),
     }
-    if let Some(window) = model.and_then(minimax_context_window) {
+    if let Some(window) =
+        provider.and_then(|provider| provider.spec.context_window(provider.upstream_name))
+    {
         overrides.push(format!("model_context_window={window}"));
     }
     for value in overrides {
@@ -71,6 +142,11 @@ pub fn launch(
     }
     launch.args.extend(user_args.iter().cloned());
     launch
+}
+
+/// A TOML string literal (a name from the user's config goes into a `-c` override).
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
 }
 
 /// Codex subcommands that need no sign-in (and `login` makes one).
@@ -96,10 +172,7 @@ pub fn check_sign_in(user_args: &[String]) -> Result<(), Error> {
     {
         return Ok(());
     }
-    let Some(home) = env::var(env::CODEX_HOME)
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|home| home.join(".codex")))
-    else {
+    let Some(home) = codex_home() else {
         return Ok(());
     };
     let auth = std::fs::read(home.join("auth.json"))
@@ -137,27 +210,6 @@ pub fn check_sign_in(user_args: &[String]) -> Result<(), Error> {
     })
 }
 
-/// What Codex cannot know about a MiniMax model: its usable context window.
-///
-/// MiniMax-M3 takes 1M tokens but bills input above 512K at twice the rate, and MiniMax's own Codex
-/// guide sets `model_context_window = 512000`; other MiniMax models use the price data's window.
-fn minimax_context_window(model: &str) -> Option<u64> {
-    if !is_minimax_model(model) {
-        return None;
-    }
-    let name = upstream_model_name(model);
-    if name.eq_ignore_ascii_case("MiniMax-M3") {
-        return Some(512_000);
-    }
-    crate::pricing::calculator()
-        .find_provider(Some("minimax"), None)
-        .ok()
-        .flatten()?
-        .models()
-        .find(|info| info.id().eq_ignore_ascii_case(name))?
-        .context_window()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,8 +230,9 @@ mod tests {
         let launch = launch(
             &session(),
             None,
+            None,
+            &Auth::Headroom,
             &["exec".into(), "-c".into(), "x=1".into()],
-            true,
         );
         assert_eq!(
             launch.args,
@@ -215,7 +268,7 @@ mod tests {
 
     #[test]
     fn without_an_openai_key_codex_uses_its_own_login() {
-        let launch = launch(&session(), None, &[], false);
+        let launch = launch(&session(), None, None, &Auth::OpenAi, &[]);
         assert!(
             launch
                 .args
@@ -233,11 +286,14 @@ mod tests {
 
     #[test]
     fn minimax_model_uses_the_session_token_and_its_context_window() {
+        let table = crate::providers::Providers::built_in();
+        let model = "minimax/MiniMax-M3";
         let launch = launch(
             &session(),
-            Some("minimax/MiniMax-M3"),
+            Some(model),
+            table.resolve(model),
+            &Auth::Headroom,
             &["exec".into()],
-            true,
         );
         assert!(
             launch.args.contains(
@@ -254,7 +310,39 @@ mod tests {
             ["-m", "minimax/MiniMax-M3", "exec"]
         );
         assert_eq!(launch.env_value(env::HEADROOM_SESSION_TOKEN), Some("abc"));
-        assert_eq!(minimax_context_window("MiniMax-M2.7"), Some(204_800));
-        assert_eq!(minimax_context_window("gpt-6.1-sol"), None);
+        let minimax = table.get("minimax").unwrap();
+        assert_eq!(minimax.context_window("MiniMax-M2.7"), Some(204_800));
+        assert_eq!(minimax.context_window("gpt-6.1-sol"), None);
+        let zai = table.get("zai").unwrap();
+        assert_eq!(zai.context_window("glm-5.3"), Some(1_000_000));
+    }
+
+    #[test]
+    fn the_users_own_codex_provider_is_kept_with_its_key_variable() {
+        let config = r#"
+            model = "llama-4"
+            model_provider = "corp"
+            [model_providers.corp]
+            name = "Corp gateway"
+            base_url = "https://llm.corp.example/v1"
+            env_key = "CORP_KEY"
+        "#;
+        let own = own_provider_in(config).unwrap();
+        assert_eq!(own.base_url, "https://llm.corp.example/v1");
+        assert_eq!(
+            auth(false, false, Some(own.clone())),
+            Auth::Own("CORP_KEY".into())
+        );
+        assert_eq!(auth(false, true, Some(own)), Auth::Headroom);
+        assert_eq!(own_provider_in("model_provider = \"openai\""), None);
+        let launch = launch(&session(), None, None, &Auth::Own("CORP_KEY".into()), &[]);
+        assert!(
+            launch
+                .args
+                .contains(&"model_providers.headroom.env_key=\"CORP_KEY\"".to_string()),
+            "{:?}",
+            launch.args
+        );
+        assert!(launch.removed.is_empty());
     }
 }

@@ -18,7 +18,8 @@ use crate::compress::Compressor;
 use crate::env::{self, Secret};
 use crate::error::{Error, ExitStatus};
 use crate::pricing::PriceBook;
-use crate::proxy::route::{Family, Upstreams, is_minimax_model};
+use crate::providers::{Family, Provider, Spec};
+use crate::proxy::route::Upstreams;
 use crate::proxy::server::{Proxy, ProxyOptions};
 use crate::report::aggregate::reprice;
 use crate::report::format;
@@ -51,35 +52,55 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         AgentKind::Codex => (codex::PROGRAM, codex::INSTALL, Family::OpenAi),
     };
     let program = find_agent(args, program_name, install)?;
-    let upstreams = Upstreams::from_env();
-    if let Some(model) = args
+    let (providers, warning) = crate::config::providers(args.providers.providers.as_deref())?;
+    if let Some(warning) = warning {
+        eprintln!("headroom: warning: {warning}");
+    }
+    let providers = crate::providers::install(providers);
+    let mut upstreams = Upstreams::from_env(providers);
+    let resolved = args
         .model
         .as_deref()
-        .filter(|model| is_minimax_model(model))
-        && upstreams.minimax_key.is_none()
-    {
-        return Err(Error::Config {
-            message: format!(
-                "--model {model} runs on MiniMax, but {} is not set",
-                env::MINIMAX_API_KEY
-            ),
-            hint: Some(format!(
-                "export {}=<your MiniMax key> and run again",
-                env::MINIMAX_API_KEY
-            )),
+        .and_then(|model| providers.resolve(model));
+    if let Some(resolved) = resolved {
+        check_provider(args, resolved.spec, &upstreams)?;
+    }
+    let codex_auth = match args.agent {
+        AgentKind::Claude => {
+            respect_own_url(
+                &mut upstreams.anthropic,
+                env::ANTHROPIC_TARGET_API_URL,
+                env::var(env::ANTHROPIC_BASE_URL),
+                "ANTHROPIC_BASE_URL",
+                global,
+            );
+            codex::Auth::OpenAi
         }
-        .into());
-    }
-    let holds_openai_key = env::var(env::OPENAI_API_KEY).is_some();
-    if args.agent == AgentKind::Codex
-        && !holds_openai_key
-        && !args.model.as_deref().is_some_and(is_minimax_model)
-    {
-        codex::check_sign_in(&args.agent_args)?;
-    }
+        AgentKind::Codex => {
+            let own = codex::own_provider();
+            if let Some(own) = &own {
+                respect_own_url(
+                    &mut upstreams.openai,
+                    env::OPENAI_TARGET_API_URL,
+                    Some(own.base_url.clone()),
+                    &format!("model_provider {:?} in Codex's config.toml", own.name),
+                    global,
+                );
+            }
+            let auth = codex::auth(
+                resolved.is_some(),
+                env::var(env::OPENAI_API_KEY).is_some(),
+                own,
+            );
+            if auth == codex::Auth::OpenAi {
+                codex::check_sign_in(&args.agent_args)?;
+            }
+            auth
+        }
+    };
 
     let compress_mode = compress_mode(args)?;
-    let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref());
+    let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref())?;
     if let Some(warning) = warning {
         eprintln!("headroom: warning: {warning}");
     }
@@ -106,11 +127,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 default_family: family,
                 budget_usd: args.budget,
                 compressor: compressor.clone(),
-                pinned_provider: args
-                    .model
-                    .as_deref()
-                    .filter(|model| is_minimax_model(model))
-                    .map(|_| crate::proxy::route::Provider::MiniMax),
+                pinned_provider: resolved.map(|resolved| Provider::Compatible(resolved.spec)),
             };
             let proxy = Proxy::start(options, ledger.clone()).await?;
             let session = Session {
@@ -125,9 +142,11 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             };
             let model = args.model.as_deref();
             let launch = match args.agent {
-                AgentKind::Claude => claude::launch(&session, model, &args.agent_args),
+                AgentKind::Claude => {
+                    claude::launch(&session, model, resolved.is_some(), &args.agent_args)
+                }
                 AgentKind::Codex => {
-                    codex::launch(&session, model, &args.agent_args, holds_openai_key)
+                    codex::launch(&session, model, resolved, &codex_auth, &args.agent_args)
                 }
             };
             let printer = tokio::spawn(print_records(records_rx));
@@ -248,6 +267,73 @@ fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Optio
             None
         }
     }
+}
+
+/// Stops before anything starts when `--model` names a provider this session cannot use: its key
+/// is not set, or the agent speaks an API the provider does not serve.
+fn check_provider(
+    args: &WrapArgs,
+    spec: &'static Spec,
+    upstreams: &Upstreams,
+) -> Result<(), Error> {
+    let model = args.model.as_deref().unwrap_or_default();
+    if upstreams.key_for(Provider::Compatible(spec)).is_none() {
+        return Err(Error::Config {
+            message: format!(
+                "--model {model} runs on {}, but {} is not set",
+                spec.name, spec.key_env
+            ),
+            hint: Some(format!(
+                "export {}=<your {} key> and run again",
+                spec.key_env, spec.name
+            )),
+        });
+    }
+    let reached = upstreams.compatible(spec);
+    let (serves, api, url_env) = match args.agent {
+        AgentKind::Claude => (
+            reached.is_some_and(|upstream| upstream.anthropic.is_some()),
+            "an Anthropic-compatible API, which Claude Code needs",
+            &spec.anthropic_url_env,
+        ),
+        AgentKind::Codex => (
+            reached.is_some_and(|upstream| upstream.openai.is_some()) && spec.responses,
+            "the OpenAI Responses API, which Codex needs",
+            &spec.openai_url_env,
+        ),
+    };
+    if serves {
+        return Ok(());
+    }
+    Err(Error::Config {
+        message: format!(
+            "--model {model} runs on {}, which serves no {api}",
+            spec.name
+        ),
+        hint: Some(format!(
+            "run it with the other agent, or, if {} does serve it, set {url_env} (and `responses = true` for Codex) in providers.toml (see `headroom providers`)",
+            spec.name
+        )),
+    })
+}
+
+/// Uses the upstream the user already points the agent at (`ANTHROPIC_BASE_URL`, a Codex
+/// `model_provider`) unless `target_var` names another, and says so once.
+fn respect_own_url(
+    upstream: &mut String,
+    target_var: &str,
+    own: Option<String>,
+    source: &str,
+    global: &GlobalArgs,
+) {
+    let Some(own) = own.filter(|_| env::var(target_var).is_none()) else {
+        return;
+    };
+    let own = own.trim_end_matches('/').to_owned();
+    if !global.quiet {
+        eprintln!("headroom: forwarding to {own} ({source}); set {target_var} to send elsewhere");
+    }
+    *upstream = own;
 }
 
 /// The cost table and notes under it, on stderr.
@@ -402,9 +488,13 @@ fn write_summary(
 
 /// headroom's command line with every credential value from the environment blanked out.
 fn redacted_argv() -> Vec<String> {
+    let provider_keys = crate::providers::table()
+        .specs()
+        .map(|spec| spec.key_env.as_str());
     let credentials: Vec<String> = env::CREDENTIAL_VARS
-        .iter()
-        .filter_map(|name| env::var(name))
+        .into_iter()
+        .chain(provider_keys)
+        .filter_map(env::var)
         .collect();
     std::env::args()
         .map(|arg| {

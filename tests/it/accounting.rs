@@ -345,7 +345,7 @@ fn compare_prices_the_session_on_another_model() {
 }
 
 #[test]
-fn price_overrides_apply_and_a_bad_file_never_stops_the_session() {
+fn price_overrides_apply_and_a_bad_file_stops_only_when_given_by_flag() {
     let upstream = MockUpstream::start("", |_| {
         Reply::Json(200, json!({"model":"claude-private-7","usage":{"input_tokens":1000000,"output_tokens":1000000}}).to_string())
     });
@@ -377,7 +377,22 @@ fn price_overrides_apply_and_a_bad_file_never_stops_the_session() {
         "bad.toml",
         "[models.\"claude-private-7\"]\ninput = \"cheap\"\noutput = 3\n",
     );
+    // Given by the flag, a bad file is an error before anything starts.
     let assert = wrap_stub(&dir, "claude", &plan, &["--prices", bad.to_str().unwrap()])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("error:") && stderr.contains("bad.toml") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    // In its default place, the same file is a warning naming file and line, and the session
+    // runs on with the bundled prices.
+    std::fs::create_dir_all(dir.path("home")).unwrap();
+    std::fs::copy(&bad, dir.path("home/prices.toml")).unwrap();
+    let assert = wrap_stub(&dir, "claude", &plan, &[])
         .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
         .env("ANTHROPIC_API_KEY", "sk")
         .assert()
@@ -385,8 +400,7 @@ fn price_overrides_apply_and_a_bad_file_never_stops_the_session() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
         stderr.contains("warning:")
-            && stderr.contains("bad.toml")
-            && stderr.contains("line 2")
+            && stderr.contains("prices.toml: line 2, column 9")
             && stderr.contains("using the bundled prices"),
         "{stderr}"
     );

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::proxy::route::Family;
+use crate::providers::Family;
 
 /// One output of the corpus, as manifest.json describes it.
 #[derive(Debug, Clone, Deserialize)]
