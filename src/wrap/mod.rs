@@ -293,12 +293,12 @@ fn check_provider(
     let (serves, api, url_env) = match args.agent {
         AgentKind::Claude => (
             reached.is_some_and(|upstream| upstream.anthropic.is_some()),
-            "an Anthropic-compatible API, which Claude Code needs",
+            "Anthropic-compatible API (Claude Code needs one)",
             &spec.anthropic_url_env,
         ),
         AgentKind::Codex => (
             reached.is_some_and(|upstream| upstream.openai.is_some()) && spec.responses,
-            "the OpenAI Responses API, which Codex needs",
+            "OpenAI Responses API (Codex needs one)",
             &spec.openai_url_env,
         ),
     };

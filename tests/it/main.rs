@@ -9,6 +9,8 @@ mod accounting;
 mod cli;
 /// Tool outputs compressed on the way, with their facts and the original kept.
 mod compression;
+/// The provider table: every provider reached by prefix and name, with its own key only.
+mod providers;
 /// The real Claude Code and Codex CLIs, end to end.
 mod real_clients;
 /// `headroom report`: reading summaries, grouping, formats, budget gate.
