@@ -1,6 +1,6 @@
 //! The price book: what one request cost. Rates come from user overrides (a TOML file) first, then
-//! from the `genai-prices` crate's bundled data (offline), plus the few facts that data lacks, kept
-//! in `MISSING_CACHE_WRITE_PRICE` below. A model or usage part with no known price makes the cost
+//! from the `genai-prices` crate's bundled data (offline), plus the few rates that data lacks,
+//! estimated by the provider's own published rule (`ESTIMATED_CACHE_WRITES`, marked estimated). A model or usage part with no known price makes the cost
 //! unknown (`None`), never $0. Pure: the caller reads the override file.
 
 use std::collections::BTreeMap;
@@ -15,19 +15,39 @@ use crate::usage::Usage;
 /// The bundled price data, recorded with every priced row.
 pub const BUNDLED_SOURCE: &str = "genai-prices 0.2.1 (bundled data)";
 
-/// Models whose bundled entry has no cache-write rate although the provider bills cache writes.
+/// A cache-write rate the price data lacks although the provider bills cache writes, estimated
+/// by a rule the provider publishes for its other models.
+struct EstimatedCacheWrite {
+    provider: &'static str,
+    /// The price data's model id.
+    model_id: &'static str,
+    /// The write rate as a multiple of the input rate of the request's tier.
+    of_input: f64,
+    /// Shown under tables and kept in the summary with each estimated request.
+    rule: &'static str,
+}
+
+/// genai-prices would price these writes at the plain input rate, which is too low.
 ///
-/// genai-prices would price such writes at the plain input rate; we call the cost unknown instead.
-/// MiniMax-M3: MiniMax's pay-as-you-go page lists new input, cached input and output, but no
-/// cache-write rate (checked 2026-11; M2.7 shows $0.375/MTok, M3 shows none). A user who knows
-/// the rate can add it in prices.toml.
-const MISSING_CACHE_WRITE_PRICE: &[(&str, &str)] = &[("minimax", "minimax-m3")];
+/// MiniMax-M3: MiniMax's pay-as-you-go page (https://platform.minimax.io/docs/guides/pricing-paygo,
+/// checked 2026-11) lists new input, cached input and output, but no cache-write rate; its
+/// explicit cache writes on MiniMax-M2.7 cost 1.25x input ($0.375 against $0.30 per MTok). A user
+/// who knows the real rate can put it in prices.toml, which then prices the request exactly.
+const ESTIMATED_CACHE_WRITES: &[EstimatedCacheWrite] = &[EstimatedCacheWrite {
+    provider: "minimax",
+    model_id: "minimax-m3",
+    of_input: 1.25,
+    rule: "MiniMax-M3 cache writes priced at 1.25x input, MiniMax's rate for explicit cache writes on its \
+           other models (it publishes none for M3)",
+}];
 
 /// What one request cost and which data said so.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Priced {
     pub usd: f64,
     pub source: String,
+    /// The rule an estimated part of the price came from; `None` when every rate is published.
+    pub estimate: Option<&'static str>,
 }
 
 /// User-supplied rates, USD per million tokens. A part that is used but has no rate here makes
@@ -117,11 +137,13 @@ impl PriceBook {
             return override_cost(rates, usage).map(|usd| Priced {
                 usd,
                 source: self.overrides_source.clone(),
+                estimate: None,
             });
         }
-        bundled_cost(provider_id, model, usage).map(|usd| Priced {
+        bundled_cost(provider_id, model, usage).map(|(usd, estimate)| Priced {
             usd,
             source: BUNDLED_SOURCE.to_owned(),
+            estimate,
         })
     }
 
@@ -199,7 +221,11 @@ pub fn calculator() -> &'static Calculator {
     OURS.as_ref().unwrap_or_else(|| Calculator::bundled())
 }
 
-fn bundled_cost(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
+fn bundled_cost(
+    provider_id: &str,
+    model: &str,
+    usage: &Usage,
+) -> Option<(f64, Option<&'static str>)> {
     // genai-prices counts every prompt token as input and the cache parts as subsets of it.
     let priced = genai_prices::Usage::from([
         (UsageKey::INPUT_TOKENS, usage.prompt_tokens() as f64),
@@ -220,13 +246,25 @@ fn bundled_cost(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     ]);
     let request = PriceRequest::new(model, &priced).with_provider_id(provider_id);
     let price = calculator().calculate(&request).ok()?;
-    let lacks_write_price = MISSING_CACHE_WRITE_PRICE
+    let writes = usage.cache_write_tokens();
+    let Some(estimated) = ESTIMATED_CACHE_WRITES
         .iter()
-        .any(|&(provider, id)| provider == price.provider_id && id == price.model_id);
-    if lacks_write_price && usage.cache_write_tokens() > 0 {
-        return None;
-    }
-    Some(price.total_price)
+        .find(|rule| rule.provider == price.provider_id && rule.model_id == price.model_id)
+        .filter(|_| writes > 0)
+    else {
+        return Some((price.total_price, None));
+    };
+    // The writes were priced as plain input; add the rest of the estimated rate, at the input
+    // rate of the tier this whole prompt reaches.
+    let prompt = usage.prompt_tokens();
+    let all_input = genai_prices::Usage::from([(UsageKey::INPUT_TOKENS, prompt as f64)]);
+    let input_usd = calculator()
+        .calculate(&PriceRequest::new(model, &all_input).with_provider_id(provider_id))
+        .ok()?
+        .total_price;
+    let input_rate = input_usd / prompt as f64;
+    let extra = writes as f64 * input_rate * (estimated.of_input - 1.0);
+    Some((price.total_price + extra, Some(estimated.rule)))
 }
 
 /// The name a model is priced under: without a provider prefix (`minimax/`, `deepseek/`,
@@ -408,11 +446,31 @@ mod tests {
             cost("openai", "my-private-model", &usage(10, 10, 0, 0, 0)),
             None
         );
-        // MiniMax publishes no cache-write rate for M3: a request that wrote to the cache is unknown.
-        assert_eq!(
-            cost("minimax", "MiniMax-M3", &usage(10, 10, 0, 100, 0)),
-            None
+    }
+
+    #[test]
+    fn a_missing_cache_write_rate_is_estimated_by_the_providers_rule_and_says_so() {
+        // MiniMax publishes no cache-write rate for M3: its writes cost 1.25x input, the rate of
+        // its other models, at the tier the whole prompt reaches.
+        let priced = PriceBook::default()
+            .price("minimax", "MiniMax-M3", &usage(1_000, 100, 0, 10_000, 0))
+            .unwrap();
+        assert_usd(
+            Some(priced.usd),
+            1_000.0 * 0.3e-6 + 100.0 * 1.2e-6 + 10_000.0 * 0.375e-6,
         );
+        assert!(priced.estimate.unwrap().contains("1.25x input"));
+        let big = cost("minimax", "MiniMax-M3", &usage(500_000, 0, 0, 100_000, 0));
+        assert_usd(big, 500_000.0 * 0.6e-6 + 100_000.0 * 0.75e-6);
+        // Without writes, or with a published write rate, nothing is estimated.
+        let plain = PriceBook::default()
+            .price("minimax", "MiniMax-M3", &usage(1_000, 100, 5_000, 0, 0))
+            .unwrap();
+        assert_eq!(plain.estimate, None);
+        let m27 = PriceBook::default()
+            .price("minimax", "MiniMax-M2.7", &usage(1_000, 100, 0, 10_000, 0))
+            .unwrap();
+        assert_eq!(m27.estimate, None);
     }
 
     #[test]

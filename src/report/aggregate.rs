@@ -32,6 +32,9 @@ pub struct Totals {
     /// What compression saved on billed requests: the removed tokens' price, less what reads of
     /// originals cost.
     pub saved_usd: f64,
+    /// Billed requests whose price is partly estimated (see `Report::estimate_rules`).
+    #[serde(default)]
+    pub estimated_requests: u64,
     /// Usage a subscription covers (a ChatGPT login, a Claude plan), priced as the API would
     /// have billed it. Absent when there was none.
     #[serde(default, skip_serializing_if = "PlanTotals::is_empty")]
@@ -55,6 +58,7 @@ impl Default for Totals {
             known_cost_usd: 0.0,
             unpriced_requests: 0,
             saved_usd: 0.0,
+            estimated_requests: 0,
             plan: PlanTotals::default(),
             retrievals: 0,
             retrieved_tokens: 0,
@@ -75,6 +79,9 @@ pub struct PlanTotals {
     /// API-equivalent dollars compression saved on them (the plan's quota is what it really
     /// spared).
     pub saved_usd: f64,
+    /// Of them, requests whose price is partly estimated.
+    #[serde(default)]
+    pub estimated_requests: u64,
 }
 
 impl Default for PlanTotals {
@@ -85,6 +92,7 @@ impl Default for PlanTotals {
             known_cost_usd: 0.0,
             unpriced_requests: 0,
             saved_usd: 0.0,
+            estimated_requests: 0,
         }
     }
 }
@@ -120,8 +128,10 @@ impl Totals {
         let cost = request.cost_usd.unwrap_or(0.0);
         let unpriced = u64::from(request.is_unpriced());
         let saved = request.saved_usd.unwrap_or(0.0);
+        let estimated = u64::from(request.estimated);
         match request.billing {
             Billing::Api => {
+                self.estimated_requests += estimated;
                 self.known_cost_usd += cost;
                 self.unpriced_requests += unpriced;
                 self.saved_usd += saved;
@@ -130,6 +140,7 @@ impl Totals {
             Billing::Subscription => {
                 let plan = &mut self.plan;
                 plan.requests += 1;
+                plan.estimated_requests += estimated;
                 plan.known_cost_usd += cost;
                 plan.unpriced_requests += unpriced;
                 plan.saved_usd += saved;
@@ -202,6 +213,11 @@ pub struct Reprice {
     pub cost_usd: Option<f64>,
     pub known_cost_usd: f64,
     pub unpriced_requests: u64,
+    /// Requests priced partly by an estimated rate, and the rule.
+    #[serde(default)]
+    pub estimated_requests: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_rule: Option<String>,
 }
 
 /// Grouped totals over sessions.
@@ -216,6 +232,8 @@ pub struct Report {
     pub rows: Vec<Group>,
     pub total: Totals,
     pub reprice: Option<Reprice>,
+    /// The rules behind estimated prices (in rows or in the reprice), each once.
+    pub estimate_rules: Vec<String>,
 }
 
 /// Folds sessions into grouped totals one at a time, so memory does not grow with their number.
@@ -228,6 +246,7 @@ pub struct Aggregator {
     first_started_at: Option<String>,
     last_ended_at: Option<String>,
     reprice: Option<(PriceBook, Reprice)>,
+    estimate_rules: std::collections::BTreeSet<String>,
 }
 
 impl Aggregator {
@@ -241,6 +260,7 @@ impl Aggregator {
             first_started_at: None,
             last_ended_at: None,
             reprice: None,
+            estimate_rules: Default::default(),
         }
     }
 
@@ -260,11 +280,17 @@ impl Aggregator {
                 .or_default()
                 .add(request);
             self.total.add(request);
+            if let Some(rule) = &request.estimate_rule {
+                self.estimate_rules.insert(rule.to_string());
+            }
         }
         if let Some((prices, sum)) = &mut self.reprice {
             let part = reprice(&session.requests, &sum.model, prices);
+            self.estimate_rules.extend(part.estimate_rule.clone());
+            sum.estimate_rule = sum.estimate_rule.take().or(part.estimate_rule);
             sum.known_cost_usd += part.known_cost_usd;
             sum.unpriced_requests += part.unpriced_requests;
+            sum.estimated_requests += part.estimated_requests;
             sum.cost_usd = (sum.unpriced_requests == 0).then_some(sum.known_cost_usd);
         }
         if self
@@ -297,6 +323,7 @@ impl Aggregator {
                 .collect(),
             total: self.total,
             reprice: self.reprice.map(|(_, reprice)| reprice),
+            estimate_rules: self.estimate_rules.into_iter().collect(),
         }
     }
 }
@@ -318,23 +345,31 @@ pub fn reprice<'a>(
     prices: &PriceBook,
 ) -> Reprice {
     let provider = crate::providers::table().price_provider_of(model);
-    let mut known_cost_usd = 0.0;
-    let mut unpriced_requests = 0;
+    let mut result = Reprice {
+        model: model.to_owned(),
+        cost_usd: None,
+        known_cost_usd: 0.0,
+        unpriced_requests: 0,
+        estimated_requests: 0,
+        estimate_rule: None,
+    };
     for usage in requests
         .into_iter()
         .filter_map(|request| request.usage.as_ref())
     {
         match prices.price(provider, model, usage) {
-            Some(priced) => known_cost_usd += priced.usd,
-            None => unpriced_requests += 1,
+            Some(priced) => {
+                result.known_cost_usd += priced.usd;
+                if let Some(rule) = priced.estimate {
+                    result.estimated_requests += 1;
+                    result.estimate_rule.get_or_insert_with(|| rule.to_owned());
+                }
+            }
+            None => result.unpriced_requests += 1,
         }
     }
-    Reprice {
-        model: model.to_owned(),
-        cost_usd: (unpriced_requests == 0).then_some(known_cost_usd),
-        known_cost_usd,
-        unpriced_requests,
-    }
+    result.cost_usd = (result.unpriced_requests == 0).then_some(result.known_cost_usd);
+    result
 }
 
 #[cfg(test)]
@@ -362,6 +397,8 @@ pub(crate) mod tests {
             }),
             cost_usd: cost,
             price_source: None,
+            estimated: false,
+            estimate_rule: None,
             tokens_saved: 0,
             saved_usd: Some(0.0),
         }

@@ -2,7 +2,7 @@
 //! enough decimals that small costs never read as zero, `?` for unknown costs, and names from
 //! upstreams made safe to print.
 
-use super::aggregate::{Reprice, Totals};
+use super::aggregate::{Report, Reprice, Totals};
 
 /// The line under a table whose figures include plan usage.
 pub const PLAN_NOTE: &str = "(plan): API-equivalent, what the API would charge for usage your plan covers \
@@ -52,13 +52,26 @@ pub fn count(value: u64) -> String {
     out
 }
 
-/// A cost that may be partly unknown: `$1.20`, `$1.20 + ?`, or `?`.
-pub fn cost(known_usd: f64, unpriced_requests: u64) -> String {
+/// A cost that may be partly unknown or estimated: `$1.20`, `~$1.20`, `$1.20 + ?`, or `?`.
+pub fn cost(known_usd: f64, unpriced_requests: u64, estimated_requests: u64) -> String {
+    let mark = if estimated_requests > 0 { "~" } else { "" };
     match unpriced_requests {
-        0 => usd(known_usd),
-        _ if known_usd > 0.0 => format!("{} + ?", usd(known_usd)),
+        0 => format!("{mark}{}", usd(known_usd)),
+        _ if known_usd > 0.0 => format!("{mark}{} + ?", usd(known_usd)),
         _ => "?".to_owned(),
     }
+}
+
+/// The lines under a table: what `(plan)` and `~` mean, when they appear.
+pub fn notes(report: &Report) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !report.total.plan.is_empty() {
+        notes.push(PLAN_NOTE.to_owned());
+    }
+    for rule in &report.estimate_rules {
+        notes.push(format!("~ estimated: {rule}."));
+    }
+    notes
 }
 
 /// The value columns shared by every human renderer, after the key columns.
@@ -88,8 +101,16 @@ pub fn value_cells(totals: &Totals) -> Vec<String> {
         count(totals.tokens_saved),
         with_plan(
             totals,
-            cost(totals.known_cost_usd, totals.unpriced_requests),
-            cost(totals.plan.known_cost_usd, totals.plan.unpriced_requests),
+            cost(
+                totals.known_cost_usd,
+                totals.unpriced_requests,
+                totals.estimated_requests,
+            ),
+            cost(
+                totals.plan.known_cost_usd,
+                totals.plan.unpriced_requests,
+                totals.plan.estimated_requests,
+            ),
         ),
         with_plan(totals, usd(totals.saved_usd), usd(totals.plan.saved_usd)),
     ]
@@ -109,8 +130,16 @@ pub fn reprice_line(reprice: &Reprice, actual: &Totals, subject: &str) -> String
     format!(
         "On {} {subject} would have cost {} instead of {}.",
         reprice.model,
-        cost(reprice.known_cost_usd, reprice.unpriced_requests),
-        cost(actual.known_cost_usd, actual.unpriced_requests)
+        cost(
+            reprice.known_cost_usd,
+            reprice.unpriced_requests,
+            reprice.estimated_requests
+        ),
+        cost(
+            actual.known_cost_usd,
+            actual.unpriced_requests,
+            actual.estimated_requests
+        )
     )
 }
 
@@ -157,8 +186,9 @@ mod tests {
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(0.004), "$0.0040");
         assert_eq!(usd(12.345), "$12.35");
-        assert_eq!(cost(1.5, 0), "$1.50");
-        assert_eq!(cost(1.5, 2), "$1.50 + ?");
-        assert_eq!(cost(0.0, 2), "?");
+        assert_eq!(cost(1.5, 0, 0), "$1.50");
+        assert_eq!(cost(1.5, 0, 1), "~$1.50");
+        assert_eq!(cost(1.5, 2, 0), "$1.50 + ?");
+        assert_eq!(cost(0.0, 2, 1), "?");
     }
 }

@@ -38,8 +38,8 @@ pub fn render(report: &Report) -> String {
     out.push_str(&line(
         total_key.into_iter().chain(value_cells(&report.total)),
     ));
-    if !report.total.plan.is_empty() {
-        out.push_str(&format!("\n{}\n", super::format::PLAN_NOTE));
+    for note in super::format::notes(report) {
+        out.push_str(&format!("\n{note}\n"));
     }
     if report.total.all_unpriced_requests() > 0 {
         out.push_str(&format!(

@@ -126,15 +126,15 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
                 table::Style::Plain
             };
             writeln!(stdout, "{}", table::render(&report, style))?;
-            if !report.total.plan.is_empty() {
-                writeln!(stdout, "{}", format::PLAN_NOTE)?;
-            }
             if let Some(reprice) = &report.reprice {
                 writeln!(
                     stdout,
                     "{}",
                     format::reprice_line(reprice, &report.total, "these sessions")
                 )?;
+            }
+            for note in format::notes(&report) {
+                writeln!(stdout, "{note}")?;
             }
         }
         ReportFormat::Markdown => {

@@ -124,6 +124,19 @@ impl SessionSummary {
                 .collect(),
             total: self.totals.clone(),
             reprice: self.compare.clone(),
+            estimate_rules: self
+                .requests
+                .iter()
+                .filter_map(|request| request.estimate_rule.as_deref())
+                .chain(
+                    self.compare
+                        .iter()
+                        .filter_map(|c| c.estimate_rule.as_deref()),
+                )
+                .map(str::to_owned)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -185,6 +198,8 @@ mod tests {
                 }),
                 cost_usd: Some(0.5),
                 price_source: Some("test".into()),
+                estimated: false,
+                estimate_rule: None,
                 tokens_saved: 7,
                 saved_usd: Some(0.25),
             }],

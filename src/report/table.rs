@@ -80,6 +80,7 @@ mod tests {
             known_cost_usd: cost.unwrap_or(0.0),
             unpriced_requests: u64::from(cost.is_none()),
             saved_usd: 0.0,
+            estimated_requests: 0,
             plan: Default::default(),
             retrievals: 0,
             retrieved_tokens: 0,
@@ -111,6 +112,7 @@ mod tests {
             ],
             total,
             reprice: None,
+            estimate_rules: vec![],
         };
         insta::assert_snapshot!(render(&report, Style::Plain), @r"
         | Provider  | Model           |     Requests | Input | Output | Cache read | Cache write | Tokens saved |  Cost USD | Saved USD |

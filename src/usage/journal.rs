@@ -142,6 +142,8 @@ mod tests {
             usage: None,
             cost_usd: Some(0.25),
             price_source: None,
+            estimated: false,
+            estimate_rule: None,
             tokens_saved: 0,
             saved_usd: Some(0.0),
             retrievals: 0,

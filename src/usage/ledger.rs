@@ -56,6 +56,12 @@ pub struct PricedRequest {
     pub cost_usd: Option<f64>,
     /// Which price data priced it.
     pub price_source: Option<Arc<str>>,
+    /// Part of the price is an estimate, by the rule in `estimate_rule` (a rate the provider does
+    /// not publish, derived from one it does).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_rule: Option<Arc<str>>,
     /// Tokens compression removed from the request.
     #[serde(default)]
     pub tokens_saved: u64,
@@ -231,6 +237,13 @@ impl Ledger {
                 (None, _) => Some(0.0),
                 (Some(_), priced) => priced.as_ref().map(|priced| priced.usd),
             },
+            estimated: priced
+                .as_ref()
+                .is_some_and(|priced| priced.estimate.is_some()),
+            estimate_rule: priced
+                .as_ref()
+                .and_then(|priced| priced.estimate)
+                .map(|rule| state.intern(rule)),
             price_source: priced.map(|priced| state.intern(&priced.source)),
             // Set by `requests` when it has savings.
             tokens_saved: 0,

@@ -343,9 +343,10 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     } else {
         Style::Plain
     };
-    eprintln!("{}", table::render(&summary.report(), style));
-    if !summary.totals.plan.is_empty() {
-        eprintln!("{}", format::PLAN_NOTE);
+    let report = summary.report();
+    eprintln!("{}", table::render(&report, style));
+    for note in format::notes(&report) {
+        eprintln!("{note}");
     }
     for window in &summary.plan_quota {
         eprintln!("{}", window.line());

@@ -406,3 +406,66 @@ fn price_overrides_apply_and_a_bad_file_stops_only_when_given_by_flag() {
     );
     assert!(summary_row(&dir.read_json("summary.json"), "claude-private-7")["cost_usd"].is_null());
 }
+
+/// A rate the provider does not publish (MiniMax-M3 cache writes) is estimated by the provider's
+/// own rule and marked: `~` in the table with the rule once under it, `estimated` and the rule in
+/// the summary. `--compare MiniMax-M3` of a Claude session that wrote to the cache, `?` before,
+/// gives an estimated figure too.
+#[test]
+fn estimated_rates_are_marked_in_the_table_and_the_summary() {
+    let minimax = MockUpstream::start("/anthropic", |_| {
+        Reply::Json(200, json!({"model":"MiniMax-M3","usage":{"input_tokens":1000,"output_tokens":100,"cache_creation_input_tokens":10000}}).to_string())
+    });
+    let dir = Dir::new();
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "minimax/MiniMax-M3"}}]});
+    let assert = wrap_stub(&dir, "claude", &plan, &["--model", "minimax/MiniMax-M3"])
+        .env("MINIMAX_TARGET_API_URL", &minimax.url)
+        .env("MINIMAX_API_KEY", "mm")
+        .assert()
+        .success();
+    // $0.30 input, $1.20 output, writes at 1.25 x $0.30 = $0.375 per MTok.
+    let expected = 1000.0 * 0.3e-6 + 100.0 * 1.2e-6 + 10000.0 * 0.375e-6;
+    let summary = dir.read_json("summary.json");
+    let request = &summary["requests"][0];
+    assert_eq!(request["estimated"], true, "{request}");
+    assert!(
+        request["estimate_rule"]
+            .as_str()
+            .unwrap()
+            .contains("1.25x input")
+    );
+    assert_usd(&request["cost_usd"], expected);
+    assert_eq!(summary["totals"]["estimated_requests"], 1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains(&format!("~${expected:.4}")), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("~ estimated: MiniMax-M3 cache writes priced at 1.25x input")
+            .count(),
+        1,
+        "{stderr}"
+    );
+
+    let anthropic = MockUpstream::start("", |_| {
+        Reply::Json(200, json!({"model":"claude-opus-5-5","usage":{"input_tokens":100,"output_tokens":10,"cache_creation_input_tokens":20000}}).to_string())
+    });
+    let dir = Dir::new();
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}]});
+    let assert = wrap_stub(&dir, "claude", &plan, &["--compare", "MiniMax-M3"])
+        .env("ANTHROPIC_TARGET_API_URL", &anthropic.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let on_m3 = 100.0 * 0.3e-6 + 10.0 * 1.2e-6 + 20000.0 * 0.375e-6;
+    let summary = dir.read_json("summary.json");
+    assert_usd(&summary["compare"]["cost_usd"], on_m3);
+    assert_eq!(summary["compare"]["estimated_requests"], 1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("would have cost ~${on_m3:.4}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("~ estimated: MiniMax-M3"), "{stderr}");
+}

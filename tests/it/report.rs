@@ -296,6 +296,7 @@ fn json_report_snapshot() {
           "known_cost_usd": 2.0,
           "unpriced_requests": 0,
           "saved_usd": 0.0,
+          "estimated_requests": 0,
           "retrievals": 0,
           "retrieved_tokens": 0
         },
@@ -315,6 +316,7 @@ fn json_report_snapshot() {
           "known_cost_usd": 0.5,
           "unpriced_requests": 1,
           "saved_usd": 0.0,
+          "estimated_requests": 0,
           "retrievals": 0,
           "retrieved_tokens": 0
         }
@@ -332,6 +334,7 @@ fn json_report_snapshot() {
         "known_cost_usd": 2.5,
         "unpriced_requests": 1,
         "saved_usd": 0.0,
+        "estimated_requests": 0,
         "retrievals": 0,
         "retrieved_tokens": 0
       },
@@ -339,8 +342,10 @@ fn json_report_snapshot() {
         "model": "MiniMax-M2.7",
         "cost_usd": 0.0017742,
         "known_cost_usd": 0.0017742,
-        "unpriced_requests": 0
-      }
+        "unpriced_requests": 0,
+        "estimated_requests": 0
+      },
+      "estimate_rules": []
     }
     "#);
 }
