@@ -168,16 +168,18 @@ impl TapState {
             BodyTap::Json(Some(body)) => self.reader.observe_body(body),
             BodyTap::Json(None) => {}
         }
-        let (usage, reported_model) = self.reader.finish();
+        let seen = self.reader.finish(self.status);
         let tap = self.tap;
         tap.ledger.record(RequestRecord {
             provider: tap.provider,
-            model: reported_model
+            model: seen
+                .model
                 .or(tap.model)
                 .unwrap_or_else(|| "(unknown)".into()),
             upstream: tap.upstream,
             status: ended_early.unwrap_or(self.status),
-            usage,
+            usage: seen.usage,
+            error: seen.error,
             latency: tap.started.elapsed(),
             compression: tap.compression,
             partial: ended_early.is_some(),

@@ -399,6 +399,7 @@ pub(crate) mod tests {
             price_source: None,
             estimated: false,
             estimate_rule: None,
+            error: None,
             tokens_saved: 0,
             saved_usd: Some(0.0),
         }

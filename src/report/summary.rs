@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Group, GroupBy, Report, Reprice, Totals, aggregate};
 use crate::compress::KindTotals;
+use crate::usage::UpstreamError;
 use crate::usage::ledger::PricedRequest;
 use crate::usage::quota::QuotaWindow;
 
@@ -63,8 +64,17 @@ pub struct ModelRow {
     pub model: String,
     /// The price data that priced this model's requests (`null` when none could).
     pub price_source: Option<String>,
+    /// Requests the upstream answered with an error, and the first such error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub upstream_errors: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_upstream_error: Option<UpstreamError>,
     #[serde(flatten)]
     pub totals: Totals,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// How a session's budget went.
@@ -88,15 +98,23 @@ impl SessionSummary {
             .into_iter()
             .map(|group| {
                 let [provider, model] = <[String; 2]>::try_from(group.key).unwrap_or_default();
-                let price_source = self
-                    .requests
-                    .iter()
-                    .filter(|request| *request.provider == *provider && *request.model == *model)
-                    .find_map(|request| request.price_source.as_deref().map(str::to_owned));
+                let of_row = || {
+                    self.requests.iter().filter(|request| {
+                        *request.provider == *provider && *request.model == *model
+                    })
+                };
+                let price_source =
+                    of_row().find_map(|request| request.price_source.as_deref().map(str::to_owned));
+                let mut errors = of_row().filter_map(|request| request.error.as_ref());
+                let first_upstream_error = errors.next().cloned();
+                let upstream_errors =
+                    u64::from(first_upstream_error.is_some()) + errors.count() as u64;
                 ModelRow {
                     provider,
                     model,
                     price_source,
+                    upstream_errors,
+                    first_upstream_error,
                     totals: group.totals,
                 }
             })
@@ -200,6 +218,7 @@ mod tests {
                 price_source: Some("test".into()),
                 estimated: false,
                 estimate_rule: None,
+                error: None,
                 tokens_saved: 7,
                 saved_usd: Some(0.25),
             }],

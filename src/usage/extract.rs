@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::Usage;
+use super::{UpstreamError, Usage};
 use crate::providers::Family;
 
 /// Accumulates what one response says about usage.
@@ -17,6 +17,19 @@ pub struct UsageReader {
     family: Family,
     usage: Option<Usage>,
     model: Option<String>,
+    /// The first error the response carried: (type or code, message).
+    error: Option<(String, String)>,
+}
+
+/// What a whole response said.
+#[derive(Debug, Default, PartialEq)]
+pub struct Seen {
+    /// `None` when the response carried no usage.
+    pub usage: Option<Usage>,
+    /// The model it reported.
+    pub model: Option<String>,
+    /// The error it carried (an error body, or an error event in a stream), made safe to show.
+    pub error: Option<UpstreamError>,
 }
 
 impl UsageReader {
@@ -26,6 +39,7 @@ impl UsageReader {
             family,
             usage: None,
             model: None,
+            error: None,
         }
     }
 
@@ -33,7 +47,8 @@ impl UsageReader {
     pub fn observe_event(&mut self, data: &str) {
         // Most events are text deltas; parsing only the ones that can carry usage or the model
         // keeps the tap cheap on long streams.
-        if !(data.contains("\"usage\"") || data.contains("\"model\"")) {
+        if !(data.contains("\"usage\"") || data.contains("\"model\"") || data.contains("\"error\""))
+        {
             return;
         }
         if let Ok(value) = serde_json::from_str::<Value>(data) {
@@ -49,6 +64,26 @@ impl UsageReader {
     }
 
     fn observe_value(&mut self, value: &Value) {
+        // Anthropic `{"type":"error","error":{"type","message"}}`, OpenAI `{"error":{"message",
+        // "type","code"}}`, a Responses `response.failed` event's `response.error`, or a
+        // gateway's plain `{"error":"…"}`.
+        if self.error.is_none() {
+            for error in [&value["error"], &value["response"]["error"]] {
+                let text = |key: &str| error.get(key).and_then(Value::as_str).map(str::to_owned);
+                let seen = match error {
+                    Value::String(message) => Some((String::new(), message.clone())),
+                    Value::Object(_) => Some((
+                        text("type").or_else(|| text("code")).unwrap_or_default(),
+                        text("message").unwrap_or_default(),
+                    )),
+                    _ => None,
+                };
+                if seen.is_some() {
+                    self.error = seen;
+                    break;
+                }
+            }
+        }
         // Anthropic nests the first usage in `message`, Responses in `response`; Chat and
         // non-streaming bodies keep it at the top.
         for holder in [&value["message"], &value["response"], value] {
@@ -66,9 +101,15 @@ impl UsageReader {
         }
     }
 
-    /// The request's usage (None when the response carried none) and the model it reported.
-    pub fn finish(self) -> (Option<Usage>, Option<String>) {
-        (self.usage, self.model)
+    /// What the response said; `status` is the one it came with.
+    pub fn finish(self, status: u16) -> Seen {
+        Seen {
+            usage: self.usage,
+            model: self.model,
+            error: self
+                .error
+                .map(|(kind, message)| UpstreamError::new(status, &kind, &message)),
+        }
     }
 }
 
@@ -143,7 +184,48 @@ mod tests {
         for event in events {
             reader.observe_event(event);
         }
-        reader.finish()
+        let seen = reader.finish(200);
+        (seen.usage, seen.model)
+    }
+
+    #[test]
+    fn errors_are_read_from_each_providers_shape() {
+        let cases: [(&[u8], &str, &str); 4] = [
+            (
+                br#"{"type":"error","error":{"type":"invalid_request_error","message":"thinking is not supported"}}"#,
+                "invalid_request_error",
+                "thinking is not supported",
+            ),
+            (
+                br#"{"error":{"message":"Too many tools","type":null,"code":"tools_limit"}}"#,
+                "tools_limit",
+                "Too many tools",
+            ),
+            (br#"{"error":"model not found"}"#, "", "model not found"),
+            (
+                br#"{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}"#,
+                "server_error",
+                "boom",
+            ),
+        ];
+        for (body, kind, message) in cases {
+            let mut reader = UsageReader::new(Family::Anthropic);
+            reader.observe_body(body);
+            let error = reader.finish(400).error.unwrap();
+            assert_eq!(
+                (error.kind.as_str(), error.message.as_str()),
+                (kind, message)
+            );
+            assert_eq!(error.status, 400);
+        }
+        let mut reader = UsageReader::new(Family::Anthropic);
+        reader.observe_event(
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+        );
+        assert_eq!(reader.finish(200).error.unwrap().kind, "overloaded_error");
+        let mut reader = UsageReader::new(Family::Anthropic);
+        reader.observe_body(br#"{"type":"message","usage":{"input_tokens":1}}"#);
+        assert_eq!(reader.finish(200).error, None);
     }
 
     #[test]
@@ -194,7 +276,7 @@ mod tests {
     fn cache_writes_without_breakdown_are_five_minute_writes() {
         let mut reader = UsageReader::new(Family::Anthropic);
         reader.observe_body(br#"{"model":"claude-x","usage":{"input_tokens":5,"output_tokens":6,"cache_creation_input_tokens":70}}"#);
-        let usage = reader.finish().0.unwrap();
+        let usage = reader.finish(200).usage.unwrap();
         assert_eq!(
             (usage.cache_write_5m_tokens, usage.cache_write_1h_tokens),
             (70, 0)
@@ -247,7 +329,7 @@ mod tests {
         reader.observe_body(
             br#"{"model":"gpt-x","usage":{"prompt_tokens":10,"completion_tokens":2}}"#,
         );
-        assert_eq!(reader.finish().0.unwrap().prompt_tokens(), 10);
+        assert_eq!(reader.finish(200).usage.unwrap().prompt_tokens(), 10);
     }
 
     #[test]
@@ -260,7 +342,12 @@ mod tests {
         ] {
             let mut reader = UsageReader::new(Family::Anthropic);
             reader.observe_body(body);
-            assert_eq!(reader.finish().0, None, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                reader.finish(200).usage,
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::journal::Journal;
 use super::quota::QuotaWindow;
-use super::{Billing, Compression, PromptDelta, Usage};
+use super::{Billing, Compression, PromptDelta, UpstreamError, Usage};
 use crate::pricing::PriceBook;
 use crate::providers::Provider;
 
@@ -31,6 +31,8 @@ pub struct RequestRecord {
     pub status: u16,
     /// Usage the response reported, if any.
     pub usage: Option<Usage>,
+    /// The error the upstream answered with, if any.
+    pub error: Option<UpstreamError>,
     /// Time from receiving the request to the end of the response.
     pub latency: Duration,
     /// What compression did to this request, if anything.
@@ -83,6 +85,9 @@ pub struct PricedRequest {
     /// (502) or went quiet (504), or the session ended first. Its usage is what had arrived.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// The error the upstream answered with (type and message, made safe to show).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<UpstreamError>,
     /// The upstream reported more tokens than any request can use: its usage is kept here as
     /// reported, but neither priced (the cost is unknown) nor summed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -255,6 +260,7 @@ impl Ledger {
             retrieved_tokens: 0,
             partial: record.partial,
             billing: record.billing,
+            error: record.error.clone(),
             implausible_usage,
         };
         if request.billing == Billing::Api {
@@ -432,6 +438,7 @@ mod tests {
             upstream: "test".into(),
             status,
             usage,
+            error: None,
             latency: Duration::ZERO,
             compression: None,
             partial: false,

@@ -35,6 +35,85 @@ impl Billing {
     }
 }
 
+/// An error an upstream answered with, as it may be shown and kept: one line, control characters
+/// escaped, anything that looks like a key replaced by `***`, at most `MAX_ERROR_CHARS`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamError {
+    /// The HTTP status it came with (200 for an error event inside a stream).
+    pub status: u16,
+    /// The provider's error type or code (`invalid_request_error`), possibly empty.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+}
+
+/// Longest error message kept.
+const MAX_ERROR_CHARS: usize = 300;
+
+impl UpstreamError {
+    /// The error, made safe to show.
+    pub fn new(status: u16, kind: &str, message: &str) -> Self {
+        UpstreamError {
+            status,
+            kind: safe_line(kind, 64),
+            message: safe_line(message, MAX_ERROR_CHARS),
+        }
+    }
+
+    /// `400 invalid_request_error: thinking is not supported`.
+    pub fn line(&self) -> String {
+        match self.kind.as_str() {
+            "" => format!("{} {}", self.status, self.message),
+            kind => format!("{} {kind}: {}", self.status, self.message),
+        }
+    }
+}
+
+/// `text` on one line with secrets redacted and control characters escaped, cut at `max` chars.
+fn safe_line(text: &str, max: usize) -> String {
+    let redacted: Vec<String> = text
+        .split_whitespace()
+        .map(|word| {
+            if looks_like_a_key(word) {
+                "***".to_owned()
+            } else {
+                word.chars()
+                    .map(|c| match c.is_control() {
+                        true => c.escape_default().to_string(),
+                        false => c.to_string(),
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    let line = redacted.join(" ");
+    match line.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+/// A word that may be a credential: a known key prefix, or a long run of letters and digits
+/// mixing both (a token, not a word of prose).
+fn looks_like_a_key(word: &str) -> bool {
+    let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let lower = word.to_ascii_lowercase();
+    if ["sk-", "sk_", "key-", "eyj", "ghp_", "xox"]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix))
+        && word.len() >= 12
+    {
+        return true;
+    }
+    let token = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    token
+        && word.len() >= 24
+        && word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().any(|c| c.is_ascii_alphabetic())
+}
+
 /// Tokens of one request (or a sum of requests), split the way providers bill them.
 ///
 /// `input_tokens` counts only fresh input: cache reads and cache writes are separate, so the four
@@ -96,5 +175,36 @@ impl Usage {
         ]
         .iter()
         .all(|&count| count <= MAX_PER_REQUEST)
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::UpstreamError;
+
+    #[test]
+    fn upstream_errors_are_one_safe_line_without_keys() {
+        let error = UpstreamError::new(
+            401,
+            "authentication_error",
+            "invalid x-api-key sk-ant-api03-abcdefghijklmnop\nsecond line \u{1b}[31mred\u{7} token 9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        );
+        assert_eq!(
+            error.line(),
+            "401 authentication_error: invalid x-api-key *** second line \\u{1b}[31mred\\u{7} token ***"
+        );
+        let long = UpstreamError::new(400, "", &"word ".repeat(200));
+        assert!(long.message.chars().count() <= 301 && long.message.ends_with('…'));
+        assert_eq!(long.line().split_once(' ').unwrap().0, "400");
+        // Prose and numbers stay.
+        let plain = UpstreamError::new(
+            400,
+            "invalid_request_error",
+            "max_tokens: 200000 > 128000, the model's limit",
+        );
+        assert_eq!(
+            plain.message,
+            "max_tokens: 200000 > 128000, the model's limit"
+        );
     }
 }

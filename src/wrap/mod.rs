@@ -351,6 +351,9 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
     for window in &summary.plan_quota {
         eprintln!("{}", window.line());
     }
+    for line in upstream_error_lines(summary) {
+        eprintln!("{line}");
+    }
     if let Some(compare) = &summary.compare {
         eprintln!(
             "{}",
@@ -378,6 +381,34 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
             budget.refused_requests
         );
     }
+}
+
+/// One line per provider that answered requests with an error: how many, and the first error
+/// (the agent's retries otherwise hide why a session failed).
+fn upstream_error_lines(summary: &SessionSummary) -> Vec<String> {
+    let mut by_provider: Vec<(&str, u64, &crate::usage::UpstreamError)> = Vec::new();
+    for request in &summary.requests {
+        let Some(error) = &request.error else {
+            continue;
+        };
+        match by_provider
+            .iter_mut()
+            .find(|(provider, ..)| *provider == &*request.provider)
+        {
+            Some((_, count, _)) => *count += 1,
+            None => by_provider.push((&request.provider, 1, error)),
+        }
+    }
+    by_provider
+        .into_iter()
+        .map(|(provider, count, first)| {
+            let requests = if count == 1 { "request" } else { "requests" };
+            format!(
+                "headroom: {provider} answered {count} {requests} with an error; the first: {}",
+                first.line()
+            )
+        })
+        .collect()
 }
 
 /// How far tool outputs may be shrunk: `--compress`, `--no-compress`, else `HEADROOM_COMPRESS`.

@@ -334,3 +334,46 @@ fn providers_lists_the_table_with_keys_named_never_shown() {
         .assert()
         .code(2);
 }
+
+/// A provider that refuses what the agent sends (thinking settings, too many tools): the refusals
+/// are counted per provider after the table with the first error, and kept per model and per
+/// request in the summary, safe to show (one line, no key).
+#[test]
+fn provider_errors_are_listed_after_the_table_and_kept_in_the_summary() {
+    let deepseek = MockUpstream::start("/anthropic", |request| {
+        if request.json()["thinking"].is_object() {
+            Reply::Json(
+                400,
+                json!({"type": "error", "error": {"type": "invalid_request_error",
+                       "message": "thinking is not supported\nfor key sk-abcdefghijklmnopqrstuvwxyz0123"}})
+                .to_string(),
+            )
+        } else {
+            answer("deepseek-flash")
+        }
+    });
+    let dir = Dir::new();
+    let mut thinking = messages("deepseek-flash");
+    thinking["body"]["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    let plan = json!({"requests": [thinking.clone(), thinking, messages("deepseek-flash")]});
+    let assert = wrap_stub(&dir, "claude", &plan, &["--model", "deepseek-flash"])
+        .env("DEEPSEEK_TARGET_API_URL", &deepseek.url)
+        .env("DEEPSEEK_API_KEY", "ds-key")
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "headroom: deepseek answered 2 requests with an error; the first: 400 invalid_request_error: \
+             thinking is not supported for key ***"
+        ),
+        "{stderr}"
+    );
+    let summary = dir.read_json("summary.json");
+    let row = &summary["models"][0];
+    assert_eq!(row["upstream_errors"], 2, "{row}");
+    assert_eq!(row["first_upstream_error"]["type"], "invalid_request_error");
+    assert_eq!(summary["requests"][0]["error"]["status"], 400);
+    assert!(summary["requests"][2].get("error").is_none());
+    assert!(!summary.to_string().contains("sk-abcdefghijklmnop"));
+}
