@@ -856,3 +856,74 @@ fn claude_code_on_a_claude_plan_is_forwarded_with_its_token_and_counted_as_plan_
     assert!(stderr.contains(" (plan) "), "{stderr}");
     assert!(stderr.contains("(plan): API-equivalent"), "{stderr}");
 }
+
+/// The real Claude Code on DeepSeek (`--model deepseek/deepseek-v4-pro`): a tool-use round trip
+/// against a mock DeepSeek, every request at DeepSeek's Anthropic-compatible URL with the
+/// DeepSeek key and the bare model name, nothing to Anthropic, and neither of the user's Anthropic
+/// credentials (an API key, a plan's OAuth token) anywhere.
+#[test]
+fn claude_code_on_deepseek_runs_a_tool_round_trip_with_only_the_deepseek_key() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    let anthropic = MockUpstream::start("", |_| Reply::Json(500, "{}".into()));
+    let deepseek = MockUpstream::start(
+        "/anthropic",
+        claude_tool_session(
+            "deepseek-v4-pro",
+            json!({"input_tokens": 3000, "cache_read_input_tokens": 1000, "output_tokens": 40}),
+        ),
+    );
+    let dir = Dir::new();
+    let output = run_claude(
+        &dir,
+        &claude,
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-user-key"),
+            ("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-user-plan"),
+            ("DEEPSEEK_API_KEY", "ds-test-key"),
+            ("ANTHROPIC_TARGET_API_URL", &anthropic.url),
+            ("DEEPSEEK_TARGET_API_URL", &deepseek.url),
+        ],
+        &["--model", "deepseek/deepseek-v4-pro"],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "claude failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("tooloutputok"), "{stdout}");
+    assert!(anthropic.requests().is_empty(), "nothing goes to Anthropic");
+    let requests = deepseek.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| tool_results(r).contains("tooloutputok")),
+        "the tool's output went back to DeepSeek"
+    );
+    for request in &requests {
+        assert!(
+            request.path_and_query.starts_with("/anthropic/v1/messages"),
+            "{}",
+            request.path_and_query
+        );
+        assert_eq!(request.json()["model"], "deepseek-v4-pro");
+        assert_eq!(request.header("authorization"), Some("Bearer ds-test-key"));
+        let everything = request.everything();
+        assert!(!everything.contains("sk-ant-user-key"));
+        assert!(!everything.contains("sk-ant-oat01-user-plan"));
+    }
+    let summary = dir.read_json("summary.json");
+    let row = summary_row(&summary, "deepseek-v4-pro");
+    assert_eq!(row["provider"], "deepseek");
+    assert!(row["cost_usd"].as_f64().unwrap() > 0.0, "priced: {row}");
+    assert!(
+        summary["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|request| request["billing"] == "api"),
+        "the DeepSeek key bills it: {summary:#}"
+    );
+}
