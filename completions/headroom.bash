@@ -233,7 +233,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__report)
-            opts="-q -v -h --since --all --by --format --budget --reprice --prices --providers --quiet --verbose --color --help"
+            opts="-q -v -h --since --all --by --format --budget --reprice --skip-unreadable --prices --providers --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

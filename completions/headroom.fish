@@ -73,6 +73,7 @@ complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'W
 always\t'Always color'
 never\t'Never color'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l all -d 'Every session since install: the lifetime view'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l skip-unreadable -d 'With --budget, skip summaries that cannot be read (with a warning) instead of failing'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'

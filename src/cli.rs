@@ -7,24 +7,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::aggregate::GroupBy;
 
-const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  <agent's code>  `wrap` exits with the agent's own exit code
-  128+N           the agent was killed by signal N
-  0               success (other subcommands)
-  1               headroom itself failed (the message says why)
-  2               usage or configuration error (bad flag or file, missing key for a provider's model)
-  3               `report --budget`: the total cost is over the budget
-  126             the agent binary was found but could not be executed
-  127             the agent binary was not found (install it or pass --agent-bin)";
-
 /// Run Claude Code or Codex through a local proxy that counts tokens and cost.
 ///
 /// headroom starts an HTTP proxy on 127.0.0.1 (random port, private per session), launches
 /// your agent pointed at it, forwards its API traffic to the right upstream byte for byte,
 /// and prints what the session cost when the agent exits.
 #[derive(Debug, Parser)]
-#[command(name = "headroom", version, about, long_about, after_long_help = EXIT_CODES_HELP)]
+#[command(name = "headroom", version, about, long_about, after_long_help = crate::error::exit_codes_help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -90,7 +79,7 @@ pub enum Command {
     ///   headroom wrap claude --model minimax/MiniMax-M3
     ///
     ///   headroom wrap codex -- exec "add a changelog entry"
-    #[command(after_long_help = EXIT_CODES_HELP)]
+    #[command(after_long_help = crate::error::exit_codes_help())]
     Wrap(WrapArgs),
 
     /// Aggregate session summaries into a cost report (for people, PRs and CI).
@@ -102,7 +91,7 @@ pub enum Command {
     ///   headroom report cost.json --format markdown --budget 5
     ///
     /// With `--format markdown` and GITHUB_STEP_SUMMARY set, the report is also appended there.
-    #[command(after_long_help = EXIT_CODES_HELP)]
+    #[command(after_long_help = crate::error::exit_codes_help())]
     Report(ReportArgs),
 
     /// List the providers a model can run on: URLs in effect, key variables and whether they
@@ -319,6 +308,9 @@ pub struct ReportArgs {
 
     /// Exit with code 3 when the total known cost is over USD (for CI).
     ///
+    /// The gate fails closed: with no readable summary, or with a summary it cannot read, it exits
+    /// with code 4 instead of passing (`--skip-unreadable` lets unreadable files be skipped).
+    ///
     /// Billed dollars only: the API-equivalent cost of usage a subscription covers, shown with
     /// `(plan)`, is not counted (as in `wrap --budget`).
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
@@ -327,6 +319,10 @@ pub struct ReportArgs {
     /// Also price the same tokens on this model, request by request.
     #[arg(long, value_name = "MODEL")]
     pub reprice: Option<String>,
+
+    /// With --budget, skip summaries that cannot be read (with a warning) instead of failing.
+    #[arg(long)]
+    pub skip_unreadable: bool,
 
     #[command(flatten)]
     pub prices: PriceArgs,

@@ -14,6 +14,9 @@ pub enum ExitStatus {
     Usage,
     /// `report --budget`: the total is over the budget.
     OverBudget,
+    /// `report --budget`: nothing readable to check, or an unreadable summary the total would
+    /// miss (without `--skip-unreadable`): the gate fails closed.
+    Unchecked,
     /// The agent binary exists but could not be executed.
     AgentNotExecutable,
     /// The agent binary was not found.
@@ -32,6 +35,7 @@ impl ExitStatus {
             ExitStatus::Failure => 1,
             ExitStatus::Usage => 2,
             ExitStatus::OverBudget => 3,
+            ExitStatus::Unchecked => 4,
             ExitStatus::AgentNotExecutable => 126,
             ExitStatus::AgentNotFound => 127,
             ExitStatus::Agent(code) => code,
@@ -39,6 +43,43 @@ impl ExitStatus {
             ExitStatus::AgentSignal(signal) => u8::try_from(128 + signal).unwrap_or(255),
         }
     }
+}
+
+/// Every exit code with its meaning, in the order `--help`, the man page and the README show them.
+pub const EXIT_CODES: [(&str, &str); 9] = [
+    (
+        "<agent's code>",
+        "`wrap` exits with the agent's own exit code",
+    ),
+    ("128+N", "the agent was killed by signal N"),
+    ("0", "success (other subcommands)"),
+    ("1", "headroom itself failed (the message says why)"),
+    (
+        "2",
+        "usage or configuration error (bad flag or file, missing key for a provider's model)",
+    ),
+    ("3", "`report --budget`: the total cost is over the budget"),
+    (
+        "4",
+        "`report --budget`: no readable summary to check, or an unreadable one (see --skip-unreadable)",
+    ),
+    (
+        "126",
+        "the agent binary was found but could not be executed",
+    ),
+    (
+        "127",
+        "the agent binary was not found (install it or pass --agent-bin)",
+    ),
+];
+
+/// The exit codes as `--help` shows them.
+pub fn exit_codes_help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("  {code:<16}{meaning}\n"));
+    }
+    text.trim_end().to_owned()
 }
 
 /// Failures that need their own exit code or hint; everything else is an `anyhow` chain.
@@ -101,6 +142,7 @@ mod tests {
             (ExitStatus::Failure, 1),
             (ExitStatus::Usage, 2),
             (ExitStatus::OverBudget, 3),
+            (ExitStatus::Unchecked, 4),
             (ExitStatus::AgentNotExecutable, 126),
             (ExitStatus::AgentNotFound, 127),
             (ExitStatus::Agent(0), 0),
@@ -111,6 +153,14 @@ mod tests {
         ];
         for (status, code) in cases {
             assert_eq!(status.code(), code, "{status:?}");
+            if !matches!(status, ExitStatus::Agent(_) | ExitStatus::AgentSignal(_)) {
+                assert!(
+                    EXIT_CODES
+                        .iter()
+                        .any(|(shown, _)| *shown == code.to_string()),
+                    "{code} is not documented"
+                );
+            }
         }
     }
 }

@@ -16,6 +16,49 @@ pub fn sessions_dir() -> anyhow::Result<PathBuf> {
     Ok(home.join("sessions"))
 }
 
+/// Where a summary goes when it cannot be written where asked (a read-only `HEADROOM_HOME`, a
+/// `--summary` that is a directory), in order; `headroom report` reads them too. The one under the
+/// temporary directory is per user, and counts only while this user owns it with no access for
+/// others (anyone may create a name in /tmp).
+pub fn fallback_sessions_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(state) = dirs::state_dir() {
+        dirs.push(state.join("headroom").join("sessions"));
+    }
+    let own = private_temp_dir();
+    if is_private_dir(&own) {
+        dirs.push(own.join("sessions"));
+    }
+    dirs
+}
+
+/// Writes a summary named `name` to the first fallback directory that takes it.
+pub fn write_to_fallback(name: &str, bytes: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    // Made private before it is listed, so the temporary one can be used.
+    let _ = std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(private_temp_dir());
+    fallback_sessions_dirs()
+        .into_iter()
+        .map(|dir| dir.join(name))
+        .find(|path| write_atomically(path, bytes).is_ok())
+}
+
+fn private_temp_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("headroom-{}", nix::unistd::getuid()))
+}
+
+/// A directory (not a link) of this user's own that no one else may enter.
+fn is_private_dir(dir: &Path) -> bool {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    std::fs::symlink_metadata(dir).is_ok_and(|meta| {
+        meta.is_dir()
+            && meta.uid() == nix::unistd::getuid().as_raw()
+            && meta.permissions().mode() & 0o077 == 0
+    })
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so a
 /// reader never sees half a summary. Synced to disk: a summary is the session's only record.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -8,6 +8,10 @@ use super::format::{VALUE_HEADERS, reprice_line, value_cells};
 pub fn render(report: &Report) -> String {
     let keys = report.by.key_names();
     let mut out = String::from("### headroom cost report\n\n");
+    if report.sessions == 0 {
+        out.push_str("No sessions found.\n");
+        return out;
+    }
     let sessions = match report.sessions {
         1 => "1 session".to_owned(),
         n => format!("{n} sessions"),

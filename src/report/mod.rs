@@ -47,7 +47,13 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         _ => None,
     };
     let roots = if args.paths.is_empty() {
-        vec![crate::home::sessions_dir()?]
+        let mut roots = vec![crate::home::sessions_dir()?];
+        roots.extend(
+            crate::home::fallback_sessions_dirs()
+                .into_iter()
+                .filter(|dir| dir.is_dir()),
+        );
+        roots
     } else {
         args.paths.clone()
     };
@@ -64,6 +70,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         .iter()
         .partition(|file| crate::usage::journal::is_journal(file));
     let mut incomplete = 0;
+    let mut unreadable: Vec<PathBuf> = Vec::new();
     let in_order = summaries
         .into_iter()
         .map(|file| (file, false))
@@ -88,6 +95,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
                 progress.suspend(|| {
                     eprintln!("headroom: warning: skipping {}: {error:#}", file.display())
                 });
+                unreadable.push(file.clone());
                 continue;
             }
         };
@@ -116,9 +124,24 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         );
     }
     let report = aggregator.finish();
+    if report.sessions == 0 && !global.quiet {
+        let places: Vec<String> = roots
+            .iter()
+            .map(|root| root.display().to_string())
+            .collect();
+        let since = since
+            .map(|since| format!(" since {}", humantime::format_rfc3339_seconds(since)))
+            .unwrap_or_default();
+        eprintln!(
+            "headroom: no sessions found in {}{since}",
+            places.join(", ")
+        );
+    }
 
     let mut stdout = std::io::stdout().lock();
     match args.format {
+        // Nothing to show: the line on stderr says where headroom looked.
+        ReportFormat::Table if report.sessions == 0 => {}
         ReportFormat::Table => {
             let style = if global.color.enabled() {
                 table::Style::Rich
@@ -158,6 +181,22 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     let Some(budget) = args.budget else {
         return Ok(ExitStatus::Success);
     };
+    // A gate whose input is unreadable must not pass.
+    if report.sessions == 0 {
+        eprintln!(
+            "headroom: error: no readable session summary, so the budget of {} cannot be checked",
+            format::usd(budget)
+        );
+        return Ok(ExitStatus::Unchecked);
+    }
+    if !unreadable.is_empty() && !args.skip_unreadable {
+        eprintln!(
+            "headroom: error: {} summaries could not be read, so the total may be short of the budget's; \
+             fix or remove them, or pass --skip-unreadable",
+            unreadable.len()
+        );
+        return Ok(ExitStatus::Unchecked);
+    }
     let spent = report.total.known_cost_usd;
     if spent > budget {
         eprintln!(

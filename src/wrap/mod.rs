@@ -218,19 +218,38 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .as_deref()
         .map(|model| reprice(&summary.requests, model, &prices));
 
+    // A session that sent nothing (a failed login, `--help`) has nothing to show or count.
+    if summary.requests.is_empty() && args.summary.is_none() {
+        if let Some(journal) = journal {
+            journal.remove();
+        }
+        if !global.quiet {
+            eprintln!("headroom: no requests went through headroom; nothing to count");
+        }
+        return Ok(status);
+    }
     if !global.quiet {
         print_session(&summary, global);
     }
-    // The agent's work is done either way: a summary that cannot be written is a warning, and
-    // headroom still exits with the agent's status.
+    // The agent's work is done either way: a summary that cannot be written where asked goes to
+    // a fallback place `headroom report` also reads, and headroom still exits with the agent's
+    // status.
     match write_summary(args, &summary, started_at) {
-        Ok(path) => {
+        Ok(written) => {
             // The summary holds everything the journal did.
             if let Some(journal) = journal {
                 journal.remove();
             }
-            if !global.quiet {
-                eprintln!("headroom: session summary written to {}", path.display());
+            if let Some(error) = &written.instead_of {
+                eprintln!(
+                    "headroom: warning: {error:#}; the summary was written to {} instead (`headroom report` reads it there)",
+                    written.path.display()
+                );
+            } else if !global.quiet {
+                eprintln!(
+                    "headroom: session summary written to {}",
+                    written.path.display()
+                );
             }
         }
         Err(error) => {
@@ -493,29 +512,51 @@ fn find_agent(args: &WrapArgs, program: &str, install: &'static str) -> Result<P
     }
 }
 
+/// Where a summary went, and why not where it was asked to go.
+struct Written {
+    path: PathBuf,
+    instead_of: Option<anyhow::Error>,
+}
+
+/// Writes the summary where asked (`--summary`, else the sessions directory), else to the first
+/// fallback directory that takes it.
 fn write_summary(
     args: &WrapArgs,
     summary: &SessionSummary,
     started_at: SystemTime,
-) -> anyhow::Result<PathBuf> {
-    let path = match &args.summary {
-        Some(path) => path.clone(),
-        None => {
-            let stamp = humantime::format_rfc3339_seconds(started_at)
-                .to_string()
-                .replace(':', "-");
-            let name = format!(
-                "{stamp}-{}-{}.json",
-                summary.agent,
-                &summary.session_id[..8]
-            );
-            crate::home::sessions_dir()?.join(name)
-        }
+) -> anyhow::Result<Written> {
+    let stamp = humantime::format_rfc3339_seconds(started_at)
+        .to_string()
+        .replace(':', "-");
+    let name = format!(
+        "{stamp}-{}-{}.json",
+        summary.agent,
+        &summary.session_id[..8]
+    );
+    let bytes = crate::report::summary::render(summary);
+    let asked = match &args.summary {
+        Some(path) => Ok(path.clone()),
+        None => crate::home::sessions_dir().map(|dir| dir.join(&name)),
     };
-    crate::home::write_atomically(&path, &crate::report::summary::render(summary)).context(
-        "could not write the session summary (pass --summary PATH to choose another place)",
-    )?;
-    Ok(path)
+    let error =
+        match asked.and_then(|path| crate::home::write_atomically(&path, &bytes).map(|()| path)) {
+            Ok(path) => {
+                return Ok(Written {
+                    path,
+                    instead_of: None,
+                });
+            }
+            Err(error) => error.context("could not write the session summary"),
+        };
+    match crate::home::write_to_fallback(&name, &bytes) {
+        Some(path) => Ok(Written {
+            path,
+            instead_of: Some(error),
+        }),
+        None => {
+            Err(error.context("nor in any fallback place (pass --summary PATH to choose another)"))
+        }
+    }
 }
 
 /// headroom's command line with every credential value from the environment blanked out.

@@ -218,9 +218,20 @@ fn summary_is_versioned_and_free_of_secrets() {
 
 #[test]
 fn default_summary_goes_to_headroom_home_sessions() {
+    let upstream = MockUpstream::start("", |_| {
+        Reply::Json(
+            200,
+            json!({"model":"claude-opus-5-5","usage":{"input_tokens":3,"output_tokens":1}})
+                .to_string(),
+        )
+    });
     let dir = Dir::new();
-    let plan_path = dir.write("plan.json", &json!({"requests": []}).to_string());
+    let plan =
+        json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}]});
+    let plan_path = dir.write("plan.json", &plan.to_string());
     crate::support::headroom()
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
         .env("STUB_PLAN", plan_path)
         .env("STUB_OUT", dir.path("stub.json"))
         .env("HEADROOM_HOME", dir.path("home"))
@@ -235,7 +246,7 @@ fn default_summary_goes_to_headroom_home_sessions() {
     let path = sessions[0].as_ref().unwrap().path();
     assert!(path.to_string_lossy().ends_with(".json"));
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(summary["totals"]["requests"], 0);
+    assert_eq!(summary["totals"]["requests"], 1);
 }
 
 #[test]

@@ -112,12 +112,24 @@ fn agent_flags_need_the_double_dash() {
 
 #[test]
 fn table_is_plain_off_a_terminal_or_with_no_color_and_rich_when_forced() {
+    let upstream = crate::support::MockUpstream::start("", |_| {
+        crate::support::Reply::Json(
+            200,
+            r#"{"model":"claude-opus-5-5","usage":{"input_tokens":3,"output_tokens":1}}"#.into(),
+        )
+    });
     let dir = Dir::new();
-    let agent = dir.write("agent.sh", "#!/bin/sh\nexit 0\n");
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let agent = crate::support::stub_agent();
+    let plan = r#"{"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}]}"#;
+    let plan = dir.write("plan.json", plan);
     let run = |extra: &[&str], no_color: bool| {
         let mut command = headroom();
-        command.env("HEADROOM_HOME", dir.path("home"));
+        command
+            .env("HEADROOM_HOME", dir.path("home"))
+            .env("STUB_PLAN", &plan)
+            .env("STUB_OUT", dir.path("stub.json"))
+            .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+            .env("ANTHROPIC_API_KEY", "sk");
         if no_color {
             command.env("NO_COLOR", "1");
         }

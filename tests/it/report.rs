@@ -383,3 +383,42 @@ fn plan_usage_is_marked_and_kept_out_of_billed_dollars_and_the_budget() {
     assert_eq!(json["rows"][1]["key"], json!(["subscription"]));
     assert_eq!(json["rows"][1]["plan"]["requests"], 1);
 }
+
+/// The CI gate fails closed: a corrupt summary, nothing at all, or a summary it cannot read among
+/// good ones, is exit 4, not a pass; `--skip-unreadable` accepts skipping them.
+#[test]
+fn the_budget_gate_fails_closed_on_unreadable_or_missing_data() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("s")).unwrap();
+    dir.write("s/corrupt.json", "{\"schema_version\": 1, \"session_id\": ");
+    let (code, stdout, stderr) = report(&dir, &["--budget", "0"]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(!stdout.contains("$0.00"), "{stdout}");
+    assert!(stderr.contains("no readable session summary"), "{stderr}");
+
+    let empty = Dir::new();
+    std::fs::create_dir_all(empty.path("s")).unwrap();
+    let (code, stdout, stderr) = report(&empty, &["--budget", "5"]);
+    assert_eq!(code, Some(4));
+    assert!(stdout.is_empty(), "no zero table: {stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "no sessions found in {}",
+            empty.path("s").display()
+        )),
+        "{stderr}"
+    );
+    let (code, _, stderr) = report(&empty, &[]);
+    assert_eq!(code, Some(0), "without a gate, no data is not an error");
+    assert!(stderr.contains("no sessions found"), "{stderr}");
+
+    let dir = fixture();
+    dir.write("s/future.json", "{\"schema_version\": 7}");
+    let (code, _, stderr) = report(&dir, &["--budget", "100"]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains("--skip-unreadable"), "{stderr}");
+    let (code, _, stderr) = report(&dir, &["--budget", "100", "--skip-unreadable"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, _) = report(&dir, &["--budget", "1", "--skip-unreadable"]);
+    assert_eq!(code, Some(3));
+}

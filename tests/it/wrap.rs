@@ -254,3 +254,70 @@ fn codex_without_any_sign_in_is_an_error_naming_both_ways() {
         .assert()
         .success();
 }
+
+/// A summary that cannot be written where asked (a read-only HEADROOM_HOME, `--summary` naming a
+/// directory) goes to a fallback place, 0600, said on stderr; `headroom report` counts it there,
+/// and the agent's exit code is kept. A session that sent nothing is neither shown nor saved.
+#[test]
+fn an_unwritable_summary_goes_to_a_fallback_that_report_reads() {
+    use std::os::unix::fs::PermissionsExt;
+    let upstream = crate::support::MockUpstream::start("", |_| {
+        crate::support::Reply::Json(
+            200,
+            json!({"model": "claude-opus-5-5", "usage": {"input_tokens": 10, "output_tokens": 2}})
+                .to_string(),
+        )
+    });
+    let dir = Dir::new();
+    // `--summary` (wrap_stub's summary.json) names a directory: the write fails.
+    std::fs::create_dir_all(dir.path("summary.json")).unwrap();
+    let plan = json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}], "exit_code": 7});
+    let assert = wrap_stub(&dir, "claude", &plan, &[])
+        .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
+        .env("ANTHROPIC_API_KEY", "sk")
+        .env("XDG_STATE_HOME", dir.path("state"))
+        .assert()
+        .code(7);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("written to"), "{stderr}");
+    assert!(stderr.contains("instead"), "{stderr}");
+    let fallback = dir.path("state/headroom/sessions");
+    let files: Vec<_> = std::fs::read_dir(&fallback)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let output = headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .env("XDG_STATE_HOME", dir.path("state"))
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["sessions"], 1, "{report}");
+
+    // Nothing sent: nothing shown, nothing saved.
+    let dir = Dir::new();
+    let assert = headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .env("STUB_PLAN", dir.write("plan.json", "{}"))
+        .env("STUB_OUT", dir.path("stub.json"))
+        .args(["wrap", "claude", "--agent-bin"])
+        .arg(stub_agent())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("no requests went through headroom"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Total"), "{stderr}");
+    let saved = std::fs::read_dir(dir.path("home/sessions"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(saved, 0, "nothing saved, not even a journal");
+}

@@ -39,8 +39,11 @@ pub fn headroom() -> assert_cmd::Command {
     ] {
         command.env_remove(name);
     }
-    // The user's own Codex sign-in (`~/.codex/auth.json`) stays out of the tests.
+    // The user's own Codex sign-in (`~/.codex/auth.json`) stays out of the tests, and so do the
+    // summaries' fallback places (the XDG state directory, a directory under TMPDIR).
     command.env("CODEX_HOME", "/nonexistent/codex-home");
+    command.env("XDG_STATE_HOME", "/nonexistent/state");
+    command.env("TMPDIR", "/nonexistent/tmp");
     command
 }
 
