@@ -248,7 +248,7 @@ _headroom() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table markdown json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table markdown json csv html" -- "${cur}"))
                     return 0
                     ;;
                 --budget)

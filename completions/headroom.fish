@@ -64,7 +64,8 @@ billing\t'One row per way of paying: `api`, or `subscription` (a plan; its cost 
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l format -d 'Output format (written to stdout)' -r -f -a "table\t'A table for the terminal'
 markdown\t'A GitHub-flavoured markdown table for PRs and job summaries'
 json\t'JSON with `null` for unknown costs'
-csv\t'CSV with an empty cell for unknown costs'"
+csv\t'CSV with an empty cell for unknown costs'
+html\t'One self-contained HTML page (no network): totals, cost per day by provider, models, sessions and compression. It always shows those views; --by does not apply'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l budget -d 'Exit with code 3 when the total known cost is over USD (for CI)' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F

@@ -277,6 +277,9 @@ pub enum ReportFormat {
     Json,
     /// CSV with an empty cell for unknown costs.
     Csv,
+    /// One self-contained HTML page (no network): totals, cost per day by provider, models,
+    /// sessions and compression. It always shows those views; --by does not apply.
+    Html,
 }
 
 /// Arguments of `headroom report`.

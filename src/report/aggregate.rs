@@ -166,6 +166,9 @@ pub enum GroupBy {
     Session,
     /// One row per way of paying: `api`, or `subscription` (a plan; its cost is API-equivalent).
     Billing,
+    /// One row per day and provider (the HTML report's chart).
+    #[value(skip)]
+    DayProvider,
 }
 
 impl GroupBy {
@@ -178,6 +181,7 @@ impl GroupBy {
             GroupBy::Day => &["Day"],
             GroupBy::Session => &["Session", "Agent", "Started"],
             GroupBy::Billing => &["Billing"],
+            GroupBy::DayProvider => &["Day", "Provider"],
         }
     }
 
@@ -188,6 +192,10 @@ impl GroupBy {
             GroupBy::Agent => vec![session.agent.clone()],
             GroupBy::Day => vec![session.started_at.chars().take(10).collect()],
             GroupBy::Billing => vec![request.billing.id().to_owned()],
+            GroupBy::DayProvider => vec![
+                session.started_at.chars().take(10).collect(),
+                request.provider.to_string(),
+            ],
             GroupBy::Session => vec![
                 session.session_id.chars().take(8).collect(),
                 session.agent.clone(),

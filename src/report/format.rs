@@ -112,7 +112,11 @@ pub fn value_cells(totals: &Totals) -> Vec<String> {
                 totals.plan.estimated_requests,
             ),
         ),
-        with_plan(totals, usd(totals.saved_usd), usd(totals.plan.saved_usd)),
+        if totals.plan.saved_usd == 0.0 && totals.requests > totals.plan.requests {
+            usd(totals.saved_usd)
+        } else {
+            with_plan(totals, usd(totals.saved_usd), usd(totals.plan.saved_usd))
+        },
     ]
 }
 
@@ -167,6 +171,17 @@ mod tests {
         only_plan.add(&plan);
         let cells = value_cells(&only_plan);
         assert_eq!(cells[6..], ["$0.50 (plan)", "$0.00 (plan)"]);
+        let mut with_saving = plan.clone();
+        with_saving.saved_usd = Some(0.125);
+        let mut saved = Totals::default();
+        saved.add(&request("openai", "gpt-6.1-sol", 10, Some(1.0)));
+        assert_eq!(
+            value_cells(&saved)[7],
+            "$0.00",
+            "no plan part when the plan saved nothing"
+        );
+        saved.add(&with_saving);
+        assert_eq!(value_cells(&saved)[7], "$0.00 + $0.12 (plan)");
         let mut mixed = only_plan.clone();
         mixed.add(&request("openai", "gpt-6.1-sol", 10, Some(1.25)));
         mixed.add(&request("openai", "private", 10, None));

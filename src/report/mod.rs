@@ -7,8 +7,10 @@
 pub mod aggregate;
 pub mod csv;
 pub mod format;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod overview;
 pub mod summary;
 pub mod table;
 
@@ -20,6 +22,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 
 use self::aggregate::Aggregator;
+use self::overview::OverviewAggregator;
 use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
 use crate::error::{Error, ExitStatus};
 use crate::{config, env};
@@ -60,6 +63,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     let files = summary_files(&roots, args.paths.is_empty())?;
 
     let mut aggregator = Aggregator::new(args.by);
+    let mut overview = (args.format == ReportFormat::Html).then(OverviewAggregator::default);
     if let Some(model) = &args.reprice {
         aggregator = aggregator.with_reprice(model, prices);
     }
@@ -116,6 +120,9 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         }
         incomplete += u64::from(summary.incomplete);
         aggregator.add(&summary);
+        if let Some(overview) = &mut overview {
+            overview.add(&summary);
+        }
     }
     progress.finish_and_clear();
     if incomplete > 0 && !global.quiet {
@@ -169,6 +176,21 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         }
         ReportFormat::Json => stdout.write_all(&json::render(&report))?,
         ReportFormat::Csv => stdout.write_all(&csv::render(&report))?,
+        ReportFormat::Html => {
+            let overview = overview.map(OverviewAggregator::finish);
+            let covers = match (&report.first_started_at, &report.last_ended_at) {
+                (Some(first), Some(last)) => format!(
+                    "{} sessions, {} to {} (UTC)",
+                    report.sessions,
+                    first.replace('T', " ").trim_end_matches('Z'),
+                    last.replace('T', " ").trim_end_matches('Z')
+                ),
+                _ => format!("{} sessions", report.sessions),
+            };
+            if let Some(overview) = overview {
+                stdout.write_all(html::render(&overview, &covers).as_bytes())?;
+            }
+        }
     }
     stdout.flush()?;
 

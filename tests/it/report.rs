@@ -422,3 +422,93 @@ fn the_budget_gate_fails_closed_on_unreadable_or_missing_data() {
     let (code, _, _) = report(&dir, &["--budget", "1", "--skip-unreadable"]);
     assert_eq!(code, Some(3));
 }
+
+/// The HTML report in a real headless Chromium: the figures the page shows equal the JSON
+/// report's, nothing overflows sideways at 1280 or 390 pixels, and a screenshot of each width is
+/// kept in target/html-report/ to look at. Skipped (saying so) without Chromium and Playwright's
+/// driver, never in CI.
+#[test]
+fn html_report_in_a_real_browser_shows_the_json_reports_figures() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = root.join(".clients/node_modules");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !modules.join("playwright-core").exists() || !std::path::Path::new(&chromium).exists() {
+        assert!(
+            std::env::var_os("HEADROOM_REQUIRE_REAL_CLIENTS").is_none(),
+            "chromium or playwright-core missing; run `bash .ci/install-clients`"
+        );
+        eprintln!(
+            "skipped: chromium or playwright-core not installed (run `bash .ci/install-clients`)"
+        );
+        return;
+    }
+    let dir = fixture();
+    let mut plan: Value = serde_json::from_str(&summary(
+        "cccccccc0003",
+        "codex",
+        "2026-11-03T09:00:00Z",
+        &[
+            ("openai", "gpt-6.1-sol", 9000, 900, Some(4.0)),
+            ("minimax", "MiniMax-M3", 5000, 500, Some(0.25)),
+        ],
+    ))
+    .unwrap();
+    plan["requests"][0]["billing"] = json!("subscription");
+    plan["compression"] = json!({"log": {"outputs": 2, "tokens_before": 9000, "tokens_after": 2000, "lossy_outputs": 1}});
+    dir.write("s/c.json", &plan.to_string());
+    let (code, page, stderr) = report(&dir, &["--format", "html"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let file = dir.write("report.html", &page);
+    let (_, json, _) = report(&dir, &["--format", "json"]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+
+    let shots = root.join("target/html-report");
+    std::fs::create_dir_all(&shots).unwrap();
+    let output = std::process::Command::new("node")
+        .arg(root.join("tests/it/support/html_check.mjs"))
+        .arg(&modules)
+        .arg(&file)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let close = |a: &Value, b: &Value| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-9;
+    for width in ["1280", "390"] {
+        let page = &seen[width];
+        assert_eq!(page["overflow"], false, "sideways overflow at {width}px");
+        assert!(
+            close(&page["cost"], &json["total"]["known_cost_usd"]),
+            "{page} {json}"
+        );
+        assert_eq!(page["requests"], json["total"]["requests"]);
+        assert_eq!(page["sessions"], json["sessions"]);
+        assert!(close(&page["saved"], &json["total"]["saved_usd"]));
+        let rows = page["rows"].as_array().unwrap();
+        let expected = json["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), expected.len());
+        for (shown, row) in rows.iter().zip(expected) {
+            assert_eq!(shown["provider"], row["key"][0]);
+            assert_eq!(shown["model"], row["key"][1]);
+            assert_eq!(shown["requests"], row["requests"]);
+            assert!(
+                close(&shown["usd"], &row["known_cost_usd"]),
+                "{shown} {row}"
+            );
+        }
+        // Plan usage is marked, never added to billed dollars.
+        let gpt = rows
+            .iter()
+            .find(|row| row["model"] == "gpt-6.1-sol")
+            .unwrap();
+        assert!(gpt["shown"].as_str().unwrap().contains("(plan)"), "{gpt}");
+        assert_eq!(page["days"].as_array().unwrap().len(), 3);
+        assert_eq!(page["sessionRows"], 3);
+    }
+    assert!(shots.join("report-1280.png").exists() && shots.join("report-390.png").exists());
+}
