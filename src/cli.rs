@@ -37,7 +37,9 @@ pub struct GlobalArgs {
 
     /// When to use color in headroom's output.
     ///
-    /// `auto` uses color only when stderr is a terminal and NO_COLOR is unset.
+    /// `auto` decides per stream (the table of `wrap` goes to stderr, that of `report` to stdout):
+    /// color when that stream is a terminal whose TERM is not `dumb`, unless NO_COLOR is set or
+    /// CLICOLOR=0; CLICOLOR_FORCE forces it.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
@@ -51,20 +53,6 @@ pub enum ColorChoice {
     Always,
     /// Never color.
     Never,
-}
-
-impl ColorChoice {
-    /// Whether to color: `--color` first, then NO_COLOR, then whether stderr is a terminal.
-    pub fn enabled(self) -> bool {
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                crate::env::var(crate::env::NO_COLOR).is_none()
-                    && std::io::IsTerminal::is_terminal(&std::io::stderr())
-            }
-        }
-    }
 }
 
 /// The subcommands.

@@ -9,6 +9,7 @@ mod config;
 mod env;
 mod error;
 mod home;
+mod output;
 mod pricing;
 mod providers;
 mod proxy;

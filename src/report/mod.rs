@@ -150,12 +150,13 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         // Nothing to show: the line on stderr says where headroom looked.
         ReportFormat::Table if report.sessions == 0 => {}
         ReportFormat::Table => {
-            let style = if global.color.enabled() {
+            let fit = crate::output::Stream::Stdout.fit(global.color);
+            let style = if fit.color {
                 table::Style::Rich
             } else {
                 table::Style::Plain
             };
-            writeln!(stdout, "{}", table::render(&report, style))?;
+            writeln!(stdout, "{}", table::render(&report, style, fit.width))?;
             if let Some(reprice) = &report.reprice {
                 writeln!(
                     stdout,

@@ -16,12 +16,68 @@ pub enum Style {
     Plain,
 }
 
-/// The table for a report.
-pub fn render(report: &Report, style: Style) -> String {
+/// The value columns shown when the full table is wider than the terminal, narrowest last (by
+/// index into `VALUE_HEADERS`): requests, input, output, cost, saved; then requests, cost, saved.
+const NARROWER: [&[usize]; 2] = [&[0, 1, 2, 6, 7], &[0, 6, 7]];
+
+/// The table for a report, fitted to `width` columns when given: the full table if it fits, else
+/// fewer value columns, else cells wrapped to the width.
+pub fn render(report: &Report, style: Style, width: Option<u16>) -> String {
+    let all: Vec<usize> = (0..VALUE_HEADERS.len()).collect();
+    let full = build(report, style, &all, None);
+    let Some(width) = width else {
+        return full;
+    };
+    let fits = |text: &str| {
+        text.lines()
+            .all(|line| console_width(line) <= usize::from(width))
+    };
+    if fits(&full) {
+        return full;
+    }
+    for columns in NARROWER {
+        let narrower = build(report, style, columns, None);
+        if fits(&narrower) {
+            return narrower;
+        }
+    }
+    build(report, style, NARROWER[NARROWER.len() - 1], Some(width))
+}
+
+/// Printed width of a line: characters, not counting escape sequences.
+fn console_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in line.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
+    }
+    width
+}
+
+fn build(report: &Report, style: Style, columns: &[usize], wrap_to: Option<u16>) -> String {
     let keys = report.by.key_names();
-    let headers: Vec<&str> = keys.iter().copied().chain(VALUE_HEADERS).collect();
+    let headers: Vec<&str> = keys
+        .iter()
+        .copied()
+        .chain(columns.iter().map(|&i| VALUE_HEADERS[i]))
+        .collect();
+    let pick =
+        |cells: Vec<String>| -> Vec<String> { columns.iter().map(|&i| cells[i].clone()).collect() };
     let mut table = Table::new();
-    table.set_content_arrangement(ContentArrangement::Disabled);
+    match wrap_to {
+        Some(width) => {
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+            table.set_width(width);
+        }
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
     match style {
         Style::Rich => {
             table.load_style(UTF8_FULL_CONDENSED);
@@ -44,13 +100,17 @@ pub fn render(report: &Report, style: Style) -> String {
             row.key
                 .iter()
                 .map(|key| shown(key))
-                .chain(value_cells(&row.totals)),
+                .chain(pick(value_cells(&row.totals))),
         );
     }
     let mut total_key = vec![String::new(); keys.len()];
     total_key[0] = "Total".into();
-    table.add_row(total_key.into_iter().chain(value_cells(&report.total)));
-    for column in keys.len()..keys.len() + VALUE_HEADERS.len() {
+    table.add_row(
+        total_key
+            .into_iter()
+            .chain(pick(value_cells(&report.total))),
+    );
+    for column in keys.len()..keys.len() + columns.len() {
         if let Some(column) = table.column_mut(column) {
             column.set_cell_alignment(CellAlignment::Right);
         }
@@ -114,7 +174,28 @@ mod tests {
             reprice: None,
             estimate_rules: vec![],
         };
-        insta::assert_snapshot!(render(&report, Style::Plain), @r"
+        // An 80-column terminal gets the columns that fit.
+        insta::assert_snapshot!(render(&report, Style::Plain, Some(80)), @r"
+        | Provider  | Model           |     Requests |  Cost USD | Saved USD |
+        |-----------|-----------------|--------------|-----------|-----------|
+        | anthropic | claude-opus-5-5 |            3 |     $0.34 |     $0.00 |
+        | minimax   | MiniMax-M3      | 3 (1 failed) |         ? |     $0.00 |
+        | Total     |                 | 6 (1 failed) | $0.34 + ? |     $0.00 |
+        ");
+        let middle = render(&report, Style::Plain, Some(90));
+        assert!(middle.contains("| Input |"), "{middle}");
+        let narrow = render(&report, Style::Plain, Some(60));
+        assert!(
+            narrow.lines().all(|line| line.chars().count() <= 60),
+            "{narrow}"
+        );
+        assert!(
+            narrow.contains("Cost USD") && !narrow.contains("Input"),
+            "{narrow}"
+        );
+        let tiny = render(&report, Style::Rich, Some(40));
+        assert!(tiny.lines().all(|line| console_width(line) <= 40), "{tiny}");
+        insta::assert_snapshot!(render(&report, Style::Plain, None), @r"
         | Provider  | Model           |     Requests | Input | Output | Cache read | Cache write | Tokens saved |  Cost USD | Saved USD |
         |-----------|-----------------|--------------|-------|--------|------------|-------------|--------------|-----------|-----------|
         | anthropic | claude-opus-5-5 |            3 | 1,234 |    567 |  1,000,000 |      20,000 |            0 |     $0.34 |     $0.00 |

@@ -357,13 +357,10 @@ fn respect_own_url(
 
 /// The cost table and notes under it, on stderr.
 fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
-    let style = if global.color.enabled() {
-        Style::Rich
-    } else {
-        Style::Plain
-    };
+    let fit = crate::output::Stream::Stderr.fit(global.color);
+    let style = if fit.color { Style::Rich } else { Style::Plain };
     let report = summary.report();
-    eprintln!("{}", table::render(&report, style));
+    eprintln!("{}", table::render(&report, style, fit.width));
     for note in format::notes(&report) {
         eprintln!("{note}");
     }

@@ -154,3 +154,108 @@ fn table_is_plain_off_a_terminal_or_with_no_color_and_rich_when_forced() {
     );
     assert!(!run(&["--color", "never"], false).contains('\u{1b}'));
 }
+
+/// Runs `headroom report` on a fixture with `env`, stdout and/or stderr on a pseudo-terminal
+/// 100 columns wide, and returns what went to stdout.
+fn report_through(stdout_on_tty: bool, stderr_on_tty: bool, env: &[(&str, &str)]) -> String {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = Dir::new();
+    let summary = serde_json::json!({
+        "schema_version": 1, "session_id": "tty-test-1", "headroom_version": "0", "agent": "claude",
+        "argv": [], "started_at": "2026-11-01T09:00:00Z", "ended_at": "2026-11-01T10:00:00Z",
+        "exit_code": 0, "models": [], "totals": {"requests": 0, "failed_requests": 0, "input_tokens": 0,
+        "output_tokens": 0, "cache_read_tokens": 0, "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0,
+        "tokens_saved": 0, "cost_usd": 0.0, "known_cost_usd": 0.0, "unpriced_requests": 0, "saved_usd": 0.0},
+        "requests": [{"provider": "anthropic", "model": "claude-opus-5-5", "status": 200,
+            "usage": {"input_tokens": 10, "output_tokens": 2, "cache_read_tokens": 0,
+                      "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0},
+            "cost_usd": 0.5, "price_source": "test"}]
+    });
+    let file = dir.write("s.json", &summary.to_string());
+    let size = nix::pty::Winsize {
+        ws_row: 40,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let out_pty = nix::pty::openpty(&size, None).unwrap();
+    let err_pty = nix::pty::openpty(&size, None).unwrap();
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("headroom"));
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CI")
+        .env("TERM", "xterm-256color")
+        .envs(env.iter().copied())
+        .arg("report")
+        .arg(&file)
+        .stdin(Stdio::null());
+    command.stdout(if stdout_on_tty {
+        Stdio::from(out_pty.slave)
+    } else {
+        Stdio::piped()
+    });
+    command.stderr(if stderr_on_tty {
+        Stdio::from(err_pty.slave)
+    } else {
+        Stdio::null()
+    });
+    let mut child = command.spawn().unwrap();
+    let mut text = String::new();
+    if stdout_on_tty {
+        drop(command);
+        let mut master = std::fs::File::from(out_pty.master);
+        let mut bytes = Vec::new();
+        // The read ends with EIO once the child has closed the terminal.
+        let _ = master.read_to_end(&mut bytes);
+        text = String::from_utf8_lossy(&bytes).into_owned();
+    } else if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_string(&mut text).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    text
+}
+
+/// Colour is decided for the stream the table goes to: a report piped to a file from a terminal
+/// gets no escapes and no box drawing; on a terminal it gets both, unless TERM=dumb or NO_COLOR;
+/// CLICOLOR_FORCE forces them into a pipe.
+#[test]
+fn color_follows_the_stream_the_table_goes_to() {
+    let piped = report_through(false, true, &[]);
+    assert!(
+        !piped.contains('\u{1b}') && !piped.contains('│'),
+        "{piped:?}"
+    );
+    assert!(piped.contains("| Total"), "{piped}");
+    let on_tty = report_through(true, false, &[]);
+    assert!(
+        on_tty.contains('\u{1b}') && on_tty.contains('│'),
+        "{on_tty:?}"
+    );
+    let printed = |line: &str| {
+        let mut width = 0;
+        let mut escape = false;
+        for c in line.chars() {
+            match (escape, c) {
+                (false, '\u{1b}') => escape = true,
+                (true, c) if c.is_ascii_alphabetic() => escape = false,
+                (true, _) => {}
+                (false, '\r') => {}
+                (false, _) => width += 1,
+            }
+        }
+        width
+    };
+    assert!(
+        on_tty.lines().all(|line| printed(line) <= 100),
+        "fits 100 columns: {on_tty}"
+    );
+    let dumb = report_through(true, false, &[("TERM", "dumb")]);
+    assert!(!dumb.contains('\u{1b}'), "{dumb:?}");
+    let no_color = report_through(true, false, &[("NO_COLOR", "1")]);
+    assert!(!no_color.contains('\u{1b}'), "{no_color:?}");
+    let forced = report_through(false, false, &[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains('\u{1b}'), "{forced:?}");
+}
