@@ -266,6 +266,16 @@ impl Providers {
         best.map(|(_, _, resolved)| resolved)
     }
 
+    /// The price-data provider of the provider a summary names (`moonshotai` for `moonshot`).
+    pub fn price_id<'a>(&self, provider: &'a str) -> &'a str
+    where
+        'static: 'a,
+    {
+        self.specs()
+            .find(|spec| spec.name == provider)
+            .map_or(provider, |spec| spec.price_provider.as_str())
+    }
+
     /// The price-data provider for `model`, for pricing a model no request has named a provider
     /// for (`report --reprice`, `wrap --compare`).
     pub fn price_provider_of(&self, model: &str) -> &'static str {

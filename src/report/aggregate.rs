@@ -205,6 +205,58 @@ impl GroupBy {
     }
 }
 
+/// Requests priced when the report ran rather than when they were recorded: they had no known
+/// price, or an estimated one, and today's price book (with the user's overrides) knows better.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PricedLater {
+    pub provider: String,
+    pub model: String,
+    pub requests: u64,
+    /// The price data that priced them now.
+    pub source: String,
+}
+
+/// Prices again the requests of `session` that had no known price or an estimated one, with
+/// `prices`; returns what changed, one entry per provider, model and source.
+pub fn price_again(session: &mut SessionSummary, prices: &PriceBook) -> Vec<PricedLater> {
+    let providers = crate::providers::table();
+    let mut changed: Vec<PricedLater> = Vec::new();
+    for request in &mut session.requests {
+        if request.implausible_usage || !(request.is_unpriced() || request.estimated) {
+            continue;
+        }
+        let Some(usage) = request.usage else {
+            continue;
+        };
+        let price_id = providers.price_id(&request.provider);
+        let Some(priced) = prices.price(price_id, &request.model, &usage) else {
+            continue;
+        };
+        if request.estimated && priced.estimate.is_some() {
+            // Still an estimate: nothing better is known.
+            continue;
+        }
+        request.cost_usd = Some(priced.usd);
+        request.estimated = priced.estimate.is_some();
+        request.estimate_rule = priced.estimate.map(std::sync::Arc::from);
+        request.price_source = Some(std::sync::Arc::from(priced.source.as_str()));
+        match changed.iter_mut().find(|later| {
+            later.provider == *request.provider
+                && later.model == *request.model
+                && later.source == priced.source
+        }) {
+            Some(later) => later.requests += 1,
+            None => changed.push(PricedLater {
+                provider: request.provider.to_string(),
+                model: request.model.to_string(),
+                requests: 1,
+                source: priced.source,
+            }),
+        }
+    }
+    changed
+}
+
 /// One row of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
@@ -242,6 +294,9 @@ pub struct Report {
     pub reprice: Option<Reprice>,
     /// The rules behind estimated prices (in rows or in the reprice), each once.
     pub estimate_rules: Vec<String>,
+    /// Requests priced when the report ran, not when they were recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub priced_later: Vec<PricedLater>,
 }
 
 /// Folds sessions into grouped totals one at a time, so memory does not grow with their number.
@@ -255,6 +310,7 @@ pub struct Aggregator {
     last_ended_at: Option<String>,
     reprice: Option<(PriceBook, Reprice)>,
     estimate_rules: std::collections::BTreeSet<String>,
+    priced_later: Vec<PricedLater>,
 }
 
 impl Aggregator {
@@ -269,6 +325,20 @@ impl Aggregator {
             last_ended_at: None,
             reprice: None,
             estimate_rules: Default::default(),
+            priced_later: Vec::new(),
+        }
+    }
+
+    /// Notes requests of the sessions added that were priced when the report ran.
+    pub fn note_priced_later(&mut self, later: Vec<PricedLater>) {
+        for entry in later {
+            match self.priced_later.iter_mut().find(|known| {
+                (&known.provider, &known.model, &known.source)
+                    == (&entry.provider, &entry.model, &entry.source)
+            }) {
+                Some(known) => known.requests += entry.requests,
+                None => self.priced_later.push(entry),
+            }
         }
     }
 
@@ -332,6 +402,7 @@ impl Aggregator {
             total: self.total,
             reprice: self.reprice.map(|(_, reprice)| reprice),
             estimate_rules: self.estimate_rules.into_iter().collect(),
+            priced_later: self.priced_later,
         }
     }
 }

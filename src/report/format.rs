@@ -71,6 +71,15 @@ pub fn notes(report: &Report) -> Vec<String> {
     for rule in &report.estimate_rules {
         notes.push(format!("~ estimated: {rule}."));
     }
+    for later in &report.priced_later {
+        notes.push(format!(
+            "Priced now, not when recorded: {} request(s) of {} {} ({}).",
+            later.requests,
+            shown(&later.provider),
+            shown(&later.model),
+            later.source
+        ));
+    }
     notes
 }
 

@@ -65,7 +65,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     let mut aggregator = Aggregator::new(args.by);
     let mut overview = (args.format == ReportFormat::Html).then(OverviewAggregator::default);
     if let Some(model) = &args.reprice {
-        aggregator = aggregator.with_reprice(model, prices);
+        aggregator = aggregator.with_reprice(model, prices.clone());
     }
     let progress = progress_bar(files.len(), global.quiet);
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
@@ -93,7 +93,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         {
             continue;
         }
-        let summary = match read {
+        let mut summary = match read {
             Ok(summary) => summary,
             Err(error) => {
                 progress.suspend(|| {
@@ -119,6 +119,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
             continue;
         }
         incomplete += u64::from(summary.incomplete);
+        aggregator.note_priced_later(aggregate::price_again(&mut summary, &prices));
         aggregator.add(&summary);
         if let Some(overview) = &mut overview {
             overview.add(&summary);

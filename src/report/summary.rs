@@ -155,6 +155,7 @@ impl SessionSummary {
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect(),
+            priced_later: Vec::new(),
         }
     }
 }

@@ -173,6 +173,7 @@ mod tests {
             total,
             reprice: None,
             estimate_rules: vec![],
+            priced_later: vec![],
         };
         // An 80-column terminal gets the columns that fit.
         insta::assert_snapshot!(render(&report, Style::Plain, Some(80)), @r"

@@ -512,3 +512,35 @@ fn html_report_in_a_real_browser_shows_the_json_reports_figures() {
     }
     assert!(shots.join("report-1280.png").exists() && shots.join("report-390.png").exists());
 }
+
+/// A model shown as `?` gets a price once the user adds it to prices.toml, also for sessions
+/// recorded before: the report prices unpriced rows with today's book and says which it priced
+/// and from where.
+#[test]
+fn rows_unpriced_when_recorded_are_priced_by_todays_overrides() {
+    let dir = fixture();
+    let (_, before, _) = report(&dir, &["--format", "json"]);
+    let before: Value = serde_json::from_str(&before).unwrap();
+    assert!(before["total"]["cost_usd"].is_null());
+    std::fs::create_dir_all(dir.path("home")).unwrap();
+    dir.write(
+        "home/prices.toml",
+        "[models.\"private-model\"]\ninput = 100.0\noutput = 1000.0\n",
+    );
+    let (code, stdout, stderr) = report(&dir, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // 10 input and 1 output token at $100 and $1,000 per MTok: $0.002.
+    assert!(stdout.contains("$2.50"), "{stdout}");
+    assert!(!stdout.contains('?'), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Priced now, not when recorded: 1 request(s) of openai private-model (override ("
+        ),
+        "{stdout}"
+    );
+    let (_, after, _) = report(&dir, &["--format", "json"]);
+    let after: Value = serde_json::from_str(&after).unwrap();
+    let total = after["total"]["cost_usd"].as_f64().unwrap();
+    assert!((total - (2.5 + 0.002)).abs() < 1e-9, "{after}");
+    assert_eq!(after["priced_later"][0]["model"], "private-model");
+}
