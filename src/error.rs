@@ -73,6 +73,23 @@ pub const EXIT_CODES: [(&str, &str); 9] = [
     ),
 ];
 
+/// An error and its causes on one line, each cause once: a cause whose text the line already
+/// holds (libraries often repeat their source in their own message) is left out.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// The exit codes as `--help` shows them.
 pub fn exit_codes_help() -> String {
     let mut text = String::from("Exit codes:\n");
@@ -93,11 +110,12 @@ pub enum Error {
         install: &'static str,
     },
     /// The agent exists but the OS refused to run it.
-    #[error("could not execute {path}")]
+    #[error("could not execute {path}: {why}")]
     AgentNotExecutable {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        /// The real cause: not executable, its `#!` interpreter missing, …
+        why: String,
+        hint: String,
     },
     /// A configuration problem the user fixes with a flag or env var.
     #[error("{message}")]
@@ -123,9 +141,7 @@ impl Error {
             Error::AgentNotFound { install, .. } => Some(format!(
                 "install it with `{install}`, or pass its path with --agent-bin"
             )),
-            Error::AgentNotExecutable { .. } => {
-                Some("check the file's permissions (chmod +x) or pass another --agent-bin".into())
-            }
+            Error::AgentNotExecutable { hint, .. } => Some(hint.clone()),
             Error::Config { hint, .. } => hint.clone(),
         }
     }
@@ -134,6 +150,19 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error sending request for url (http://x/): {0}")]
+        struct Repeats(#[source] std::io::Error);
+        let inner = std::io::Error::other("connection refused");
+        let error = anyhow::Error::new(Repeats(inner)).context("could not reach the upstream");
+        assert_eq!(
+            one_line(&error),
+            "could not reach the upstream: error sending request for url (http://x/): connection refused"
+        );
+    }
 
     #[test]
     fn exit_codes_follow_the_documented_table() {

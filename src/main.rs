@@ -30,7 +30,7 @@ fn main() -> std::process::ExitCode {
     let status = match run(cli) {
         Ok(status) => status,
         Err(error) => {
-            eprintln!("headroom: error: {error:#}");
+            eprintln!("headroom: error: {}", error::one_line(&error));
             let known = error.downcast_ref::<error::Error>();
             if let Some(hint) = known.and_then(error::Error::hint) {
                 eprintln!("hint: {hint}");

@@ -535,7 +535,10 @@ where
         }
         Err(error) => fail(
             StatusCode::BAD_GATEWAY,
-            &format!("headroom: {:#}", anyhow::Error::new(error)),
+            &format!(
+                "headroom: {}",
+                crate::error::one_line(&anyhow::Error::new(error))
+            ),
         ),
     }
 }

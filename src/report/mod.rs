@@ -97,7 +97,11 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
             Ok(summary) => summary,
             Err(error) => {
                 progress.suspend(|| {
-                    eprintln!("headroom: warning: skipping {}: {error:#}", file.display())
+                    eprintln!(
+                        "headroom: warning: skipping {}: {}",
+                        file.display(),
+                        crate::error::one_line(&error)
+                    )
                 });
                 unreadable.push(file.clone());
                 continue;

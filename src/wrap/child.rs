@@ -152,6 +152,18 @@ fn spawn_error(
     source: std::io::Error,
 ) -> anyhow::Error {
     match source.kind() {
+        // The file is there, so what is missing is what runs it.
+        std::io::ErrorKind::NotFound if program.is_file() => Error::AgentNotExecutable {
+            path: program.to_owned(),
+            why: missing_interpreter(program).unwrap_or_else(|| {
+                "the program that runs it (its #! interpreter or dynamic loader) was not found"
+                    .into()
+            }),
+            hint:
+                "install what its first line names, or fix that line, or pass another --agent-bin"
+                    .into(),
+        }
+        .into(),
         std::io::ErrorKind::NotFound => Error::AgentNotFound {
             program: program.display().to_string(),
             where_: String::new(),
@@ -160,9 +172,23 @@ fn spawn_error(
         .into(),
         std::io::ErrorKind::PermissionDenied => Error::AgentNotExecutable {
             path: program.to_owned(),
-            source,
+            why: format!("{source} (is it executable?)"),
+            hint: "check the file's permissions (chmod +x) or pass another --agent-bin".into(),
         }
         .into(),
         _ => anyhow::Error::new(source).context(format!("could not start {}", program.display())),
     }
+}
+
+/// The interpreter a script's `#!` line names, when it does not exist.
+fn missing_interpreter(program: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let read = std::fs::File::open(program).ok()?.read(&mut head).ok()?;
+    let line = head[..read].strip_prefix(b"#!")?;
+    let line = line.split(|b| *b == b'\n').next()?;
+    let line = String::from_utf8_lossy(line);
+    let interpreter = line.split_whitespace().next()?;
+    (!std::path::Path::new(interpreter).exists())
+        .then(|| format!("its #! line names {interpreter}, which does not exist"))
 }

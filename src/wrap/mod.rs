@@ -242,7 +242,8 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             }
             if let Some(error) = &written.instead_of {
                 eprintln!(
-                    "headroom: warning: {error:#}; the summary was written to {} instead (`headroom report` reads it there)",
+                    "headroom: warning: {}; the summary was written to {} instead (`headroom report` reads it there)",
+                    crate::error::one_line(error),
                     written.path.display()
                 );
             } else if !global.quiet {
@@ -257,7 +258,8 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 journal.flush();
             }
             eprintln!(
-                "headroom: warning: {error:#}; `headroom report` will still count the session from its journal"
+                "headroom: warning: {}; `headroom report` will still count the session from its journal",
+                crate::error::one_line(&error)
             );
         }
     }
@@ -281,7 +283,8 @@ fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Optio
         Ok(journal) => Some(journal),
         Err(error) => {
             eprintln!(
-                "headroom: warning: no journal for this session ({error:#}); if headroom is killed, the session is not counted"
+                "headroom: warning: no journal for this session ({}); if headroom is killed, the session is not counted",
+                crate::error::one_line(&error)
             );
             None
         }

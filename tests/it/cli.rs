@@ -71,15 +71,35 @@ fn missing_agent_exits_127_with_install_hint() {
 }
 
 #[test]
-fn agent_that_cannot_execute_exits_126() {
+fn agent_that_cannot_execute_exits_126_naming_the_real_cause() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = Dir::new();
-    let agent = dir.write("agent", "#!/bin/sh\nexit 0\n");
-    headroom()
-        .env("HEADROOM_HOME", dir.path("home"))
-        .args(["wrap", "claude", "--agent-bin"])
-        .arg(&agent)
-        .assert()
-        .code(126);
+    let run = |agent: &std::path::Path| {
+        let assert = headroom()
+            .env("HEADROOM_HOME", dir.path("home"))
+            .args(["wrap", "claude", "--agent-bin"])
+            .arg(agent)
+            .assert()
+            .code(126);
+        String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+    };
+    let not_executable = dir.write("agent", "#!/bin/sh\nexit 0\n");
+    assert!(run(&not_executable).contains("chmod +x"));
+    // (`#!/usr/bin/env missing` needs no help: env runs and says what it could not find.)
+    for (name, script, cause) in [(
+        "missing-interpreter",
+        "#!/nonexistent/python9\n",
+        "its #! line names /nonexistent/python9, which does not exist",
+    )] {
+        let agent = dir.write(name, script);
+        std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let stderr = run(&agent);
+        assert!(stderr.contains(cause), "{stderr}");
+        assert!(
+            !stderr.contains("npm install"),
+            "not reported as a missing agent: {stderr}"
+        );
+    }
 }
 
 #[test]
