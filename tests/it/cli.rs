@@ -86,11 +86,18 @@ fn agent_that_cannot_execute_exits_126_naming_the_real_cause() {
     let not_executable = dir.write("agent", "#!/bin/sh\nexit 0\n");
     assert!(run(&not_executable).contains("chmod +x"));
     // (`#!/usr/bin/env missing` needs no help: env runs and says what it could not find.)
-    for (name, script, cause) in [(
-        "missing-interpreter",
-        "#!/nonexistent/python9\n",
-        "its #! line names /nonexistent/python9, which does not exist",
-    )] {
+    for (name, script, cause) in [
+        (
+            "missing-interpreter",
+            "#!/nonexistent/python9\n",
+            "its #! line names /nonexistent/python9, which does not exist",
+        ),
+        (
+            "missing-interpreter-with-flags",
+            "#! /opt/gone/bash -eu\necho hi\n",
+            "its #! line names /opt/gone/bash, which does not exist",
+        ),
+    ] {
         let agent = dir.write(name, script);
         std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
         let stderr = run(&agent);
