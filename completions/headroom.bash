@@ -193,7 +193,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__man)
-            opts="-q -v -h --quiet --verbose --color --help"
+            opts="-q -v -h --quiet --verbose --color --help wrap report providers"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

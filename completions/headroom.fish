@@ -35,7 +35,7 @@ complete -c headroom -n "__fish_headroom_needs_command" -f -a "wrap" -d 'Run an 
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "providers" -d 'List the providers a model can run on: URLs in effect, key variables and whether they are set (never their values), and which models go where'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c headroom -n "__fish_headroom_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c headroom -n "__fish_headroom_needs_command" -f -a "man" -d 'Print a manual page (roff) to stdout: headroom\'s, or a subcommand\'s'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l model -d 'Run the agent on this model, and on its provider' -r
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l agent-bin -d 'Path of the agent binary, instead of looking it up on PATH' -r -F
@@ -101,5 +101,5 @@ complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_s
 complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'
 complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "providers" -d 'List the providers a model can run on: URLs in effect, key variables and whether they are set (never their values), and which models go where'
 complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "man" -d 'Print a manual page (roff) to stdout: headroom\'s, or a subcommand\'s'
 complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -100,8 +100,16 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Print the man page (roff) to stdout.
-    Man,
+    /// Print a manual page (roff) to stdout: headroom's, or a subcommand's.
+    ///
+    ///   headroom man > headroom.1
+    ///
+    ///   headroom man wrap > headroom-wrap.1
+    Man {
+        /// The subcommand whose page to print.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::manual::PAGES))]
+        command: Option<String>,
+    },
 }
 
 /// The agents headroom knows how to launch.

@@ -60,6 +60,74 @@ pub const CODEX_HOME: &str = "CODEX_HOME";
 /// OpenTelemetry exporter headers, which usually carry a collector's API key.
 pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 
+/// The variables a user sets, with what they do, as the man pages list them.
+pub const DOCUMENTED: [(&str, &str); 16] = [
+    (
+        ANTHROPIC_TARGET_API_URL,
+        "Upstream for Anthropic Messages (default https://api.anthropic.com).",
+    ),
+    (
+        OPENAI_TARGET_API_URL,
+        "Upstream for OpenAI Responses and Chat Completions (default https://api.openai.com/v1).",
+    ),
+    (
+        CHATGPT_TARGET_API_URL,
+        "Where Codex signed in with ChatGPT goes (default https://chatgpt.com/backend-api/codex).",
+    ),
+    (
+        "<NAME>_API_KEY",
+        "A provider's key (MINIMAX_API_KEY, DEEPSEEK_API_KEY, MOONSHOT_API_KEY, ZAI_API_KEY, or a providers.toml entry's key_env), sent only to that provider.",
+    ),
+    (
+        "<NAME>_TARGET_API_URL",
+        "A provider's Anthropic-compatible URL, replacing its default.",
+    ),
+    (
+        "<NAME>_OPENAI_TARGET_API_URL",
+        "A provider's OpenAI-compatible URL, replacing its default.",
+    ),
+    (
+        OPENAI_API_KEY,
+        "Held by headroom for Codex and sent to OpenAI; taken out of Codex's environment.",
+    ),
+    (
+        HEADROOM_HOME,
+        "Where sessions/, originals/, prices.toml and providers.toml live (default ~/.local/share/headroom).",
+    ),
+    (
+        HEADROOM_COMPRESS,
+        "full (default), lossless or off, like wrap --compress.",
+    ),
+    (
+        HEADROOM_CONNECT_TIMEOUT,
+        "Seconds to wait for an upstream connection (default 10).",
+    ),
+    (
+        HEADROOM_RESPONSE_TIMEOUT,
+        "Seconds to wait for an upstream's response headers (default 600).",
+    ),
+    (
+        HEADROOM_STREAM_IDLE_TIMEOUT,
+        "Seconds an answer may send nothing before it is ended with an error (default 300).",
+    ),
+    (
+        CODEX_HOME,
+        "Codex's home (default ~/.codex), read to see whether Codex is signed in and which provider it uses.",
+    ),
+    (
+        GITHUB_STEP_SUMMARY,
+        "report --format markdown also appends the report to this file.",
+    ),
+    (
+        "NO_COLOR, CLICOLOR, CLICOLOR_FORCE, TERM",
+        "Colour, decided per output stream: off with NO_COLOR, CLICOLOR=0, TERM=dumb or off a terminal; forced by CLICOLOR_FORCE.",
+    ),
+    (
+        "XDG_STATE_HOME, TMPDIR",
+        "Fallback places for a session summary that cannot be written where asked.",
+    ),
+];
+
 /// Every variable whose value is a credential, besides the providers' keys; their values are
 /// redacted from summaries.
 pub const CREDENTIAL_VARS: [&str; 7] = [

@@ -9,6 +9,7 @@ mod config;
 mod env;
 mod error;
 mod home;
+mod manual;
 mod output;
 mod pricing;
 mod providers;
@@ -55,9 +56,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             );
             Ok(ExitStatus::Success)
         }
-        Command::Man => {
+        Command::Man { command } => {
             let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            manual::render(command.as_deref(), &mut page)?;
             std::io::stdout().write_all(&page)?;
             Ok(ExitStatus::Success)
         }

@@ -31,9 +31,18 @@ fn committed_completions_and_man_page_are_fresh() {
         (vec!["completions", "zsh"], "completions/_headroom"),
         (vec!["completions", "fish"], "completions/headroom.fish"),
         (vec!["man"], "man/headroom.1"),
+        (vec!["man", "wrap"], "man/headroom-wrap.1"),
+        (vec!["man", "report"], "man/headroom-report.1"),
+        (vec!["man", "providers"], "man/headroom-providers.1"),
     ];
     for (args, file) in cases {
         let generated = headroom().args(&args).output().unwrap().stdout;
+        if file.ends_with(".1") {
+            let page = String::from_utf8_lossy(&generated);
+            for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH OPTIONS"] {
+                assert!(page.contains(section), "{file} lacks {section}");
+            }
+        }
         let committed = std::fs::read(root.join(file)).unwrap();
         assert!(
             generated == committed,
