@@ -24,13 +24,16 @@ pub struct Totals {
     /// Tokens compression removed from what was sent upstream.
     pub tokens_saved: u64,
     /// The billed cost; `null` when any billed request in the group has no known price.
+    #[serde(serialize_with = "micro_usd_opt")]
     pub cost_usd: Option<f64>,
     /// The priced part of the billed cost.
+    #[serde(serialize_with = "micro_usd")]
     pub known_cost_usd: f64,
     /// Billed requests at a price headroom does not know.
     pub unpriced_requests: u64,
     /// What compression saved on billed requests: the removed tokens' price, less what reads of
     /// originals cost.
+    #[serde(serialize_with = "micro_usd")]
     pub saved_usd: f64,
     /// Billed requests whose price is partly estimated (see `Report::estimate_rules`).
     #[serde(default)]
@@ -72,12 +75,15 @@ pub struct PlanTotals {
     /// Requests a plan paid for.
     pub requests: u64,
     /// API-equivalent cost; `null` when any of them has no known price.
+    #[serde(serialize_with = "micro_usd_opt")]
     pub cost_usd: Option<f64>,
     /// The priced part of that.
+    #[serde(serialize_with = "micro_usd")]
     pub known_cost_usd: f64,
     pub unpriced_requests: u64,
     /// API-equivalent dollars compression saved on them (the plan's quota is what it really
     /// spared).
+    #[serde(serialize_with = "micro_usd")]
     pub saved_usd: f64,
     /// Of them, requests whose price is partly estimated.
     #[serde(default)]
@@ -260,9 +266,41 @@ pub fn price_again(session: &mut SessionSummary, prices: &PriceBook) -> Vec<Pric
 /// One row of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
+    /// The key values, in the order of `GroupBy::key_names`.
     pub key: Vec<String>,
+    /// The same values by name (`provider`, `model`, `day`…).
+    pub keys: BTreeMap<String, String>,
     #[serde(flatten)]
     pub totals: Totals,
+}
+
+impl Group {
+    /// A row grouped `by`, with key values in the order of `by.key_names()`.
+    pub fn new(by: GroupBy, key: Vec<String>, totals: Totals) -> Self {
+        let keys = by
+            .key_names()
+            .iter()
+            .map(|name| name.to_ascii_lowercase())
+            .zip(key.iter().cloned())
+            .collect();
+        Group { key, keys, totals }
+    }
+}
+
+/// Rounds dollars to micro-dollars in reports: float sums such as 0.22859999999999997 are noise.
+pub fn micro_usd<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((value * 1e6).round() / 1e6)
+}
+
+/// `micro_usd` for a cost that may be unknown.
+pub fn micro_usd_opt<S: serde::Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => micro_usd(value, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The same token counts priced on another model.
@@ -270,7 +308,9 @@ pub struct Group {
 pub struct Reprice {
     pub model: String,
     /// `null` when some request cannot be priced on that model.
+    #[serde(serialize_with = "micro_usd_opt")]
     pub cost_usd: Option<f64>,
+    #[serde(serialize_with = "micro_usd")]
     pub known_cost_usd: f64,
     pub unpriced_requests: u64,
     /// Requests priced partly by an estimated rate, and the rule.
@@ -397,7 +437,7 @@ impl Aggregator {
             rows: self
                 .groups
                 .into_iter()
-                .map(|(key, totals)| Group { key, totals })
+                .map(|(key, totals)| Group::new(self.by, key, totals))
                 .collect(),
             total: self.total,
             reprice: self.reprice.map(|(_, reprice)| reprice),

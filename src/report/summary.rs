@@ -135,9 +135,12 @@ impl SessionSummary {
             rows: self
                 .models
                 .iter()
-                .map(|row| Group {
-                    key: vec![row.provider.clone(), row.model.clone()],
-                    totals: row.totals.clone(),
+                .map(|row| {
+                    Group::new(
+                        GroupBy::Model,
+                        vec![row.provider.clone(), row.model.clone()],
+                        row.totals.clone(),
+                    )
                 })
                 .collect(),
             total: self.totals.clone(),

@@ -161,14 +161,16 @@ mod tests {
             first_started_at: None,
             last_ended_at: None,
             rows: vec![
-                Group {
-                    key: vec!["anthropic".into(), "claude-opus-5-5".into()],
-                    totals: totals(Some(0.3412)),
-                },
-                Group {
-                    key: vec!["minimax".into(), "MiniMax-M3".into()],
-                    totals: totals(None),
-                },
+                Group::new(
+                    GroupBy::Model,
+                    vec!["anthropic".into(), "claude-opus-5-5".into()],
+                    totals(Some(0.3412)),
+                ),
+                Group::new(
+                    GroupBy::Model,
+                    vec!["minimax".into(), "MiniMax-M3".into()],
+                    totals(None),
+                ),
             ],
             total,
             reprice: None,

@@ -272,9 +272,11 @@ fn json_report_snapshot() {
         ],
     );
     assert_eq!(code, Some(0));
-    // MiniMax-M2.7 at $0.30 input and $1.20 output per MTok: (4,510 x 0.30 + 351 x 1.20) / 1e6.
+    // MiniMax-M2.7 at $0.30 input and $1.20 output per MTok: (4,510 x 0.30 + 351 x 1.20) / 1e6,
+    // rounded to micro-dollars.
     insta::assert_snapshot!(stdout, @r#"
     {
+      "schema_version": 1,
       "by": "provider",
       "sessions": 2,
       "first_started_at": "2026-11-01T09:00:00Z",
@@ -284,6 +286,9 @@ fn json_report_snapshot() {
           "key": [
             "anthropic"
           ],
+          "keys": {
+            "provider": "anthropic"
+          },
           "requests": 2,
           "failed_requests": 0,
           "input_tokens": 4000,
@@ -304,6 +309,9 @@ fn json_report_snapshot() {
           "key": [
             "openai"
           ],
+          "keys": {
+            "provider": "openai"
+          },
           "requests": 2,
           "failed_requests": 0,
           "input_tokens": 510,
@@ -340,8 +348,8 @@ fn json_report_snapshot() {
       },
       "reprice": {
         "model": "MiniMax-M2.7",
-        "cost_usd": 0.0017742,
-        "known_cost_usd": 0.0017742,
+        "cost_usd": 0.001774,
+        "known_cost_usd": 0.001774,
         "unpriced_requests": 0,
         "estimated_requests": 0
       },
