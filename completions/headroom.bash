@@ -233,7 +233,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__report)
-            opts="-q -v -h --since --all --by --format --budget --reprice --skip-unreadable --prices --providers --quiet --verbose --color --help"
+            opts="-q -v -h --since --until --all --model --agent --project --tz --by --format --budget --reprice --skip-unreadable --prices --providers --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +241,26 @@ _headroom() {
             case "${prev}" in
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -W "claude codex" -- "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -W "utc local" -- "${cur}"))
                     return 0
                     ;;
                 --by)

@@ -55,6 +55,13 @@ complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l since -d 'Only sessions that started after this: a duration (`7d`, `24h`, `2weeks`) or a date (`2026-11-01`, or RFC 3339)' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l until -d 'Only sessions that started before this (same forms as --since)' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l model -d 'Only requests to models whose name contains this (any case), e.g. `--model opus` or `--model minimax`; sessions without any are left out' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l agent -d 'Only sessions of this agent' -r -f -a "claude\t'Claude Code (`claude`, npm package @anthropic-ai/claude-code)'
+codex\t'OpenAI Codex CLI (`codex`, npm package @openai/codex)'"
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l project -d 'Only sessions run in this project: the git repository (or directory) the agent ran in is PATH or inside it. `--project .` is the repository you are in' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l tz -d 'Where days begin for `--by day` and the HTML report\'s chart: `utc` or `local` (the system time zone, or TZ)' -r -f -a "utc\t''
+local\t''"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l by -d 'How to group rows' -r -f -a "model\t'One row per provider and model'
 provider\t'One row per provider'
 agent\t'One row per agent (claude, codex)'

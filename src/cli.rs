@@ -121,6 +121,16 @@ pub enum AgentKind {
     Codex,
 }
 
+impl AgentKind {
+    /// The agent's name, as summaries record it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentKind::Claude => "claude",
+            AgentKind::Codex => "codex",
+        }
+    }
+}
+
 /// Arguments of `headroom wrap`.
 #[derive(Debug, Args)]
 pub struct WrapArgs {
@@ -262,6 +272,13 @@ pub struct ProviderArgs {
     pub providers: Option<PathBuf>,
 }
 
+/// The time zone days are counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeZoneChoice {
+    Utc,
+    Local,
+}
+
 /// Output formats of `headroom report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -293,9 +310,32 @@ pub struct ReportArgs {
     #[arg(long, value_name = "WHEN", conflicts_with = "all")]
     pub since: Option<String>,
 
+    /// Only sessions that started before this (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
     /// Every session since install: the lifetime view.
     #[arg(long)]
     pub all: bool,
+
+    /// Only requests to models whose name contains this (any case), e.g. `--model opus` or
+    /// `--model minimax`; sessions without any are left out.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// Only sessions of this agent.
+    #[arg(long, value_enum)]
+    pub agent: Option<AgentKind>,
+
+    /// Only sessions run in this project: the git repository (or directory) the agent ran in is
+    /// PATH or inside it. `--project .` is the repository you are in.
+    #[arg(long, value_name = "PATH")]
+    pub project: Option<PathBuf>,
+
+    /// Where days begin for `--by day` and the HTML report's chart: `utc` or `local` (the system
+    /// time zone, or TZ).
+    #[arg(long, value_enum, default_value_t = TimeZoneChoice::Utc)]
+    pub tz: TimeZoneChoice,
 
     /// How to group rows.
     #[arg(long, value_enum, default_value_t = GroupBy::Model)]

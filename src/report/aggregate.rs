@@ -191,17 +191,14 @@ impl GroupBy {
         }
     }
 
-    fn key(self, session: &SessionSummary, request: &PricedRequest) -> Vec<String> {
+    fn key(self, session: &SessionSummary, request: &PricedRequest, day: &str) -> Vec<String> {
         match self {
             GroupBy::Model => vec![request.provider.to_string(), request.model.to_string()],
             GroupBy::Provider => vec![request.provider.to_string()],
             GroupBy::Agent => vec![session.agent.clone()],
-            GroupBy::Day => vec![session.started_at.chars().take(10).collect()],
+            GroupBy::Day => vec![day.to_owned()],
             GroupBy::Billing => vec![request.billing.id().to_owned()],
-            GroupBy::DayProvider => vec![
-                session.started_at.chars().take(10).collect(),
-                request.provider.to_string(),
-            ],
+            GroupBy::DayProvider => vec![day.to_owned(), request.provider.to_string()],
             GroupBy::Session => vec![
                 session.session_id.chars().take(8).collect(),
                 session.agent.clone(),
@@ -351,6 +348,17 @@ pub struct Aggregator {
     reprice: Option<(PriceBook, Reprice)>,
     estimate_rules: std::collections::BTreeSet<String>,
     priced_later: Vec<PricedLater>,
+    /// Where days begin and end for `--by day`.
+    time_zone: jiff::tz::TimeZone,
+}
+
+/// The calendar day (`2026-11-30`) of an RFC 3339 time in `zone`; the time's own date when it
+/// does not parse.
+pub fn day_in(time: &str, zone: &jiff::tz::TimeZone) -> String {
+    match time.parse::<jiff::Timestamp>() {
+        Ok(instant) => instant.to_zoned(zone.clone()).date().to_string(),
+        Err(_) => time.chars().take(10).collect(),
+    }
 }
 
 impl Aggregator {
@@ -366,7 +374,14 @@ impl Aggregator {
             reprice: None,
             estimate_rules: Default::default(),
             priced_later: Vec::new(),
+            time_zone: jiff::tz::TimeZone::UTC,
         }
+    }
+
+    /// Groups days in `zone` instead of UTC.
+    pub fn in_time_zone(mut self, zone: jiff::tz::TimeZone) -> Self {
+        self.time_zone = zone;
+        self
     }
 
     /// Notes requests of the sessions added that were priced when the report ran.
@@ -392,9 +407,10 @@ impl Aggregator {
     /// Adds one session.
     pub fn add(&mut self, session: &SessionSummary) {
         self.sessions += 1;
+        let day = day_in(&session.started_at, &self.time_zone);
         for request in &session.requests {
             self.groups
-                .entry(self.by.key(session, request))
+                .entry(self.by.key(session, request, &day))
                 .or_default()
                 .add(request);
             self.total.add(request);

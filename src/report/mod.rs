@@ -23,7 +23,7 @@ use anyhow::Context;
 
 use self::aggregate::Aggregator;
 use self::overview::OverviewAggregator;
-use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
+use crate::cli::{AgentKind, GlobalArgs, ReportArgs, ReportFormat, TimeZoneChoice};
 use crate::error::{Error, ExitStatus};
 use crate::{config, env};
 
@@ -62,8 +62,19 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     };
     let files = summary_files(&roots, args.paths.is_empty())?;
 
-    let mut aggregator = Aggregator::new(args.by);
-    let mut overview = (args.format == ReportFormat::Html).then(OverviewAggregator::default);
+    let until = args
+        .until
+        .as_deref()
+        .map(|text| parse_since(text, SystemTime::now()))
+        .transpose()?;
+    let zone = match args.tz {
+        TimeZoneChoice::Utc => jiff::tz::TimeZone::UTC,
+        TimeZoneChoice::Local => jiff::tz::TimeZone::system(),
+    };
+    let filter = Filter::new(args)?;
+    let mut aggregator = Aggregator::new(args.by).in_time_zone(zone.clone());
+    let mut overview = (args.format == ReportFormat::Html)
+        .then(|| OverviewAggregator::default().in_time_zone(zone));
     if let Some(model) = &args.reprice {
         aggregator = aggregator.with_reprice(model, prices.clone());
     }
@@ -119,7 +130,10 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         }
         seen.insert(summary.session_id.clone(), file.clone());
         let started = humantime::parse_rfc3339_weak(summary.started_at.trim_end_matches('Z')).ok();
-        if since.is_some_and(|since| started.is_some_and(|started| started < since)) {
+        if since.is_some_and(|since| started.is_some_and(|started| started < since))
+            || until.is_some_and(|until| started.is_some_and(|started| started >= until))
+            || !filter.keeps(&mut summary)
+        {
             continue;
         }
         incomplete += u64::from(summary.incomplete);
@@ -245,6 +259,52 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     Ok(ExitStatus::Success)
 }
 
+/// `--model`, `--agent`, `--project`: which sessions, and which of their requests, count.
+struct Filter {
+    model: Option<String>,
+    agent: Option<&'static str>,
+    project: Option<PathBuf>,
+}
+
+impl Filter {
+    fn new(args: &ReportArgs) -> Result<Filter, Error> {
+        let project = match &args.project {
+            None => None,
+            Some(path) => Some(std::fs::canonicalize(path).map_err(|error| Error::Config {
+                message: format!("--project {}: {error}", path.display()),
+                hint: Some("give a directory that exists, e.g. --project .".into()),
+            })?),
+        };
+        Ok(Filter {
+            model: args.model.as_ref().map(|model| model.to_lowercase()),
+            agent: args.agent.map(AgentKind::name),
+            project,
+        })
+    }
+
+    /// Whether the session counts; leaves in it only the requests that do.
+    fn keeps(&self, session: &mut summary::SessionSummary) -> bool {
+        if self.agent.is_some_and(|agent| session.agent != agent) {
+            return false;
+        }
+        if let Some(project) = &self.project {
+            // A project found by the git root (or, outside a repository, the directory) it ran in.
+            let place = session.project.as_ref().or(session.cwd.as_ref());
+            if !place.is_some_and(|place| Path::new(place).starts_with(project)) {
+                return false;
+            }
+        }
+        if let Some(model) = &self.model {
+            session.requests.retain(|request| {
+                request.model.to_lowercase().contains(model.as_str())
+                    || request.provider.to_lowercase().contains(model.as_str())
+            });
+            return !session.requests.is_empty();
+        }
+        true
+    }
+}
+
 /// A session read back from its journal: what it recorded, marked incomplete, ended when the
 /// journal was last written.
 fn from_journal(path: &Path, bytes: &[u8]) -> anyhow::Result<summary::SessionSummary> {
@@ -260,6 +320,8 @@ fn from_journal(path: &Path, bytes: &[u8]) -> anyhow::Result<summary::SessionSum
         agent: header.agent,
         argv: header.argv,
         started_at: header.started_at,
+        cwd: header.cwd,
+        project: header.project,
         ended_at: ended,
         requests,
         incomplete: true,

@@ -58,6 +58,12 @@ impl Default for OverviewAggregator {
 }
 
 impl OverviewAggregator {
+    /// Counts days in `zone` instead of UTC.
+    pub fn in_time_zone(mut self, zone: jiff::tz::TimeZone) -> Self {
+        self.by_day_provider = self.by_day_provider.in_time_zone(zone);
+        self
+    }
+
     /// Adds one session.
     pub fn add(&mut self, session: &SessionSummary) {
         self.by_model.add(session);

@@ -32,6 +32,13 @@ pub struct SessionSummary {
     pub ended_at: String,
     /// What headroom exited with (the agent's code, or 128+signal).
     pub exit_code: u8,
+    /// The directory the agent ran in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// The root of the git repository the agent ran in, if any (`report --project` matches it,
+    /// else `cwd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     /// One row per provider and model, for people and `jq`; `report` reads `requests`.
     pub models: Vec<ModelRow>,
     pub totals: Totals,

@@ -24,6 +24,11 @@ pub struct JournalHeader {
     pub argv: Vec<String>,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// Where the agent ran (see `SessionSummary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// The file name of a session's journal in the sessions directory.
@@ -166,6 +171,8 @@ mod tests {
             agent: "claude".into(),
             argv: vec![],
             started_at: "2026-11-30T10:00:00Z".into(),
+            cwd: None,
+            project: Some("/home/u/repo".into()),
         };
         let mut journal = Journal::create(path.clone(), &header).unwrap();
         journal.append(&request("a"));

@@ -112,7 +112,8 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let journal = start_journal(&session_id, program_name, started_at);
+    let place = Place::here();
+    let journal = start_journal(&session_id, program_name, started_at, &place);
     let (status, requests, refused_requests, spent, compression, plan_quota, journal) = runtime
         .block_on(async {
             let (records_tx, records_rx) = mpsc::unbounded_channel();
@@ -199,6 +200,8 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
         ended_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         exit_code: status.code(),
+        cwd: place.cwd,
+        project: place.project,
         requests,
         compression,
         plan_quota,
@@ -268,7 +271,12 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
 /// The session's journal in the sessions directory, where `headroom report` looks; a session
 /// runs on without one (it then counts only if its summary is written).
-fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Option<Journal> {
+fn start_journal(
+    session_id: &str,
+    agent: &str,
+    started_at: SystemTime,
+    place: &Place,
+) -> Option<Journal> {
     let header = JournalHeader {
         journal: 1,
         session_id: session_id.to_owned(),
@@ -276,6 +284,8 @@ fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Optio
         agent: agent.to_owned(),
         argv: redacted_argv(),
         started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+        cwd: place.cwd.clone(),
+        project: place.project.clone(),
     };
     let journal = crate::home::sessions_dir()
         .and_then(|dir| Journal::create(dir.join(journal::file_name(session_id)), &header));
@@ -287,6 +297,27 @@ fn start_journal(session_id: &str, agent: &str, started_at: SystemTime) -> Optio
                 crate::error::one_line(&error)
             );
             None
+        }
+    }
+}
+
+/// Where the agent runs: the working directory, and the git repository around it.
+struct Place {
+    cwd: Option<String>,
+    project: Option<String>,
+}
+
+impl Place {
+    fn here() -> Place {
+        let cwd = std::env::current_dir().ok();
+        let project = cwd.as_deref().and_then(|dir| {
+            dir.ancestors()
+                .find(|dir| dir.join(".git").exists())
+                .map(|root| root.display().to_string())
+        });
+        Place {
+            cwd: cwd.map(|dir| dir.display().to_string()),
+            project,
         }
     }
 }

@@ -229,7 +229,10 @@ fn default_summary_goes_to_headroom_home_sessions() {
     let plan =
         json!({"requests": [{"path": "/v1/messages", "body": {"model": "claude-opus-5-5"}}]});
     let plan_path = dir.write("plan.json", &plan.to_string());
+    std::fs::create_dir_all(dir.path("repo/.git")).unwrap();
+    std::fs::create_dir_all(dir.path("repo/sub")).unwrap();
     crate::support::headroom()
+        .current_dir(dir.path("repo/sub"))
         .env("ANTHROPIC_TARGET_API_URL", &upstream.url)
         .env("ANTHROPIC_API_KEY", "sk")
         .env("STUB_PLAN", plan_path)
@@ -247,6 +250,17 @@ fn default_summary_goes_to_headroom_home_sessions() {
     assert!(path.to_string_lossy().ends_with(".json"));
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(summary["totals"]["requests"], 1);
+    // Where it ran: the directory, and the git repository around it.
+    let ran_in = dir.path("repo/sub").canonicalize().unwrap();
+    assert_eq!(summary["cwd"], ran_in.display().to_string());
+    assert_eq!(
+        summary["project"],
+        dir.path("repo")
+            .canonicalize()
+            .unwrap()
+            .display()
+            .to_string()
+    );
 }
 
 #[test]

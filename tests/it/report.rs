@@ -552,3 +552,66 @@ fn rows_unpriced_when_recorded_are_priced_by_todays_overrides() {
     assert!((total - (2.5 + 0.002)).abs() < 1e-9, "{after}");
     assert_eq!(after["priced_later"][0]["model"], "private-model");
 }
+
+/// `--until`, `--model`, `--agent`, `--project` narrow what counts; `--tz local` counts days where
+/// the user lives.
+#[test]
+fn filters_narrow_sessions_and_requests_and_days_follow_the_time_zone() {
+    let dir = fixture();
+    let repo = Dir::new();
+    std::fs::create_dir_all(repo.path("app/.git")).unwrap();
+    std::fs::create_dir_all(repo.path("other")).unwrap();
+    let mut late: Value = serde_json::from_str(&summary(
+        "dddddddd0004",
+        "claude",
+        "2026-11-03T02:30:00Z",
+        &[("anthropic", "claude-opus-5-5", 100, 10, Some(0.75))],
+    ))
+    .unwrap();
+    late["project"] = json!(repo.path("app").display().to_string());
+    late["cwd"] = json!(repo.path("app/src").display().to_string());
+    dir.write("s/d.json", &late.to_string());
+    let json = |args: &[&str]| -> Value {
+        let (code, stdout, stderr) = report(&dir, &[&["--format", "json"], args].concat());
+        assert_eq!(code, Some(0), "{stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    };
+    assert_eq!(json(&[])["sessions"], 3);
+    assert_eq!(json(&["--until", "2026-11-02"])["sessions"], 1);
+    let codex = json(&["--agent", "codex"]);
+    assert_eq!(
+        (
+            codex["sessions"].clone(),
+            codex["total"]["requests"].clone()
+        ),
+        (json!(1), json!(2))
+    );
+    let opus = json(&["--model", "OPUS"]);
+    assert_eq!(opus["sessions"], 2);
+    assert_eq!(opus["total"]["requests"], 3, "only Opus requests count");
+    assert!((opus["total"]["known_cost_usd"].as_f64().unwrap() - 2.75).abs() < 1e-9);
+    let app = repo.path("app").display().to_string();
+    let in_app = json(&["--project", &app]);
+    assert_eq!(in_app["sessions"], 1);
+    let other = repo.path("other").display().to_string();
+    assert_eq!(json(&["--project", &other])["sessions"], 0);
+
+    // 02:30 UTC on the 3rd is still the 2nd in New York.
+    let utc = json(&["--by", "day"]);
+    assert_eq!(utc["rows"][2]["keys"]["day"], "2026-11-03");
+    let output = headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .env("TZ", "America/New_York")
+        .args(["report", "--format", "json", "--by", "day", "--tz", "local"])
+        .arg(dir.path("s"))
+        .output()
+        .unwrap();
+    let local: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let days: Vec<&str> = local["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["keys"]["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2026-11-01", "2026-11-02"], "{local}");
+}
