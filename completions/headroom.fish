@@ -45,8 +45,8 @@ complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l budget -d 'St
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l compress -d 'How far large tool outputs may be shrunk (also: HEADROOM_COMPRESS=MODE)' -r -f -a "full\t'Lossless rewrites, then cuts of logs, diffs, long JSON arrays and long search results'
 lossless\t'Only rewrites the original can be rebuilt from; nothing is left out'
 off\t'Tool outputs forwarded exactly as the agent sent them'"
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Price overrides (TOML) that add or replace models.' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
@@ -75,8 +75,8 @@ csv\t'CSV with an empty cell for unknown costs'
 html\t'One self-contained HTML page (no network): totals, cost per day by provider, models, sessions and compression. It always shows those views; --by does not apply'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l budget -d 'Exit with code 3 when the total known cost is over USD (for CI)' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request' -r
-complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models' -r -F
-complete -c headroom -n "__fish_headroom_using_subcommand report" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models.' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"
@@ -85,7 +85,7 @@ complete -c headroom -n "__fish_headroom_using_subcommand report" -l skip-unread
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand providers" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries' -r -F
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand providers" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
 always\t'Always color'
 never\t'Never color'"

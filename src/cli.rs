@@ -245,7 +245,7 @@ pub struct PriceArgs {
     ///   cache_read = 0.1        # optional
     ///   cache_write = 1.25      # 5-minute writes, optional
     ///   cache_write_1h = 2.0    # optional
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", verbatim_doc_comment)]
     pub prices: Option<PathBuf>,
 }
 
@@ -268,7 +268,7 @@ pub struct ProviderArgs {
     ///   names = ["corp-"]         # sent as they are: corp-large
     ///   price_provider = "anthropic"                # optional: whose prices apply
     ///   context_windows = { "corp-large" = 200000 } # optional, for Codex
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", verbatim_doc_comment)]
     pub providers: Option<PathBuf>,
 }
 

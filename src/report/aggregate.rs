@@ -322,6 +322,9 @@ pub struct Reprice {
 pub struct Report {
     pub by: GroupBy,
     pub sessions: u64,
+    /// Of them, sessions known only from their journal (headroom was stopped before it wrote the
+    /// summary): counted with what they recorded.
+    pub incomplete_sessions: u64,
     /// The earliest session start, RFC 3339.
     pub first_started_at: Option<String>,
     /// The latest session end, RFC 3339.
@@ -343,6 +346,7 @@ pub struct Aggregator {
     groups: BTreeMap<Vec<String>, Totals>,
     total: Totals,
     sessions: u64,
+    incomplete_sessions: u64,
     first_started_at: Option<String>,
     last_ended_at: Option<String>,
     reprice: Option<(PriceBook, Reprice)>,
@@ -369,6 +373,7 @@ impl Aggregator {
             groups: BTreeMap::new(),
             total: Totals::default(),
             sessions: 0,
+            incomplete_sessions: 0,
             first_started_at: None,
             last_ended_at: None,
             reprice: None,
@@ -407,6 +412,7 @@ impl Aggregator {
     /// Adds one session.
     pub fn add(&mut self, session: &SessionSummary) {
         self.sessions += 1;
+        self.incomplete_sessions += u64::from(session.incomplete);
         let day = day_in(&session.started_at, &self.time_zone);
         for request in &session.requests {
             self.groups
@@ -448,6 +454,7 @@ impl Aggregator {
         Report {
             by: self.by,
             sessions: self.sessions,
+            incomplete_sessions: self.incomplete_sessions,
             first_started_at: self.first_started_at,
             last_ended_at: self.last_ended_at,
             rows: self

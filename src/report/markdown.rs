@@ -42,6 +42,12 @@ pub fn render(report: &Report) -> String {
     out.push_str(&line(
         total_key.into_iter().chain(value_cells(&report.total)),
     ));
+    if report.incomplete_sessions > 0 {
+        out.push_str(&format!(
+            "\n{} of the sessions ended without a summary (headroom was stopped); counted from their journals.\n",
+            report.incomplete_sessions
+        ));
+    }
     for note in super::format::notes(report) {
         out.push_str(&format!("\n{note}\n"));
     }

@@ -137,6 +137,7 @@ impl SessionSummary {
         Report {
             by: GroupBy::Model,
             sessions: 1,
+            incomplete_sessions: u64::from(self.incomplete),
             first_started_at: Some(self.started_at.clone()),
             last_ended_at: Some(self.ended_at.clone()),
             rows: self

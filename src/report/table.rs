@@ -158,6 +158,7 @@ mod tests {
         let report = Report {
             by: GroupBy::Model,
             sessions: 1,
+            incomplete_sessions: 0,
             first_started_at: None,
             last_ended_at: None,
             rows: vec![

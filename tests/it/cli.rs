@@ -295,3 +295,36 @@ fn color_follows_the_stream_the_table_goes_to() {
     let forced = report_through(false, false, &[("CLICOLOR_FORCE", "1")]);
     assert!(forced.contains('\u{1b}'), "{forced:?}");
 }
+
+/// The TOML examples in `--help` are real files: copied out as they are shown, each one loads.
+#[test]
+fn the_toml_examples_in_help_load() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("empty")).unwrap();
+    let help = headroom()
+        .args(["report", "--help"])
+        .output()
+        .unwrap()
+        .stdout;
+    let help = String::from_utf8(help).unwrap();
+    for (flag, starts) in [("--prices", "[models."), ("--providers", "[providers.")] {
+        let example: String = help
+            .lines()
+            .skip_while(|line| !line.trim_start().starts_with(starts))
+            .take_while(|line| line.starts_with("            ") && !line.trim().is_empty())
+            .map(|line| format!("{}\n", line.trim()))
+            .collect();
+        assert!(
+            example.lines().count() > 3,
+            "{flag} example not found:\n{help}"
+        );
+        let file = dir.write("example.toml", &example);
+        headroom()
+            .env("HEADROOM_HOME", dir.path("home"))
+            .args(["report", flag])
+            .arg(&file)
+            .arg(dir.path("empty"))
+            .assert()
+            .success();
+    }
+}

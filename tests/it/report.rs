@@ -279,6 +279,7 @@ fn json_report_snapshot() {
       "schema_version": 1,
       "by": "provider",
       "sessions": 2,
+      "incomplete_sessions": 0,
       "first_started_at": "2026-11-01T09:00:00Z",
       "last_ended_at": "2026-11-02T09:00:00Z",
       "rows": [

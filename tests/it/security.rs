@@ -602,5 +602,9 @@ fn a_killed_headroom_takes_the_agent_along_and_its_session_still_counts() {
     let json: Value = serde_json::from_slice(&report.stdout).unwrap();
     assert_eq!(json["total"]["requests"], 2, "{json}");
     assert_eq!(json["sessions"], 1);
+    assert_eq!(
+        json["incomplete_sessions"], 1,
+        "marked as known only from its journal"
+    );
     assert!(stderr.contains("ended without a summary"), "{stderr}");
 }
