@@ -31,6 +31,12 @@ _headroom() {
             headroom,report)
                 cmd="headroom__subcmd__report"
                 ;;
+            headroom,status)
+                cmd="headroom__subcmd__status"
+                ;;
+            headroom,statusline)
+                cmd="headroom__subcmd__statusline"
+                ;;
             headroom,wrap)
                 cmd="headroom__subcmd__wrap"
                 ;;
@@ -49,6 +55,12 @@ _headroom() {
             headroom__subcmd__help,report)
                 cmd="headroom__subcmd__help__subcmd__report"
                 ;;
+            headroom__subcmd__help,status)
+                cmd="headroom__subcmd__help__subcmd__status"
+                ;;
+            headroom__subcmd__help,statusline)
+                cmd="headroom__subcmd__help__subcmd__statusline"
+                ;;
             headroom__subcmd__help,wrap)
                 cmd="headroom__subcmd__help__subcmd__wrap"
                 ;;
@@ -59,7 +71,7 @@ _headroom() {
 
     case "${cmd}" in
         headroom)
-            opts="-q -v -h -V --quiet --verbose --color --help --version wrap report providers completions man help"
+            opts="-q -v -h -V --quiet --verbose --color --help --version wrap report providers statusline status completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,7 +107,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__help)
-            opts="wrap report providers completions man help"
+            opts="wrap report providers statusline status completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +177,34 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        headroom__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        headroom__subcmd__help__subcmd__statusline)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -298,8 +338,44 @@ _headroom() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        headroom__subcmd__status)
+            opts="-q -v -h --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        headroom__subcmd__statusline)
+            opts="-q -v -h --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         headroom__subcmd__wrap)
-            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-compress --prices --providers --quiet --verbose --color --help claude codex"
+            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-statusline --no-compress --prices --providers --quiet --verbose --color --help claude codex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -93,6 +93,19 @@ pub enum Command {
         providers: ProviderArgs,
     },
 
+    /// The command Claude Code runs for its status line (set up by `headroom wrap claude`).
+    ///
+    /// Reads Claude Code's JSON on stdin, asks the session's proxy for the figures so far and
+    /// prints one line: model and provider, cost (`~` estimated, `plan` for plan usage), what
+    /// compression saved, cache reads, budget left, plan windows. The user's own status line
+    /// comes first when there is one. Without a headroom session it prints that line or nothing,
+    /// and it never prints an error.
+    Statusline,
+
+    /// Print the status line of the newest running headroom session (for another terminal or a
+    /// tmux status bar); nothing when none is running.
+    Status,
+
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to generate completions for.
@@ -192,6 +205,16 @@ pub struct WrapArgs {
     /// …), source code, configuration, documentation and tables are never cut in any mode.
     #[arg(long, value_enum, value_name = "MODE")]
     pub compress: Option<CompressMode>,
+
+    /// Do not show headroom's figures in Claude Code's status line.
+    ///
+    /// By default `wrap claude` passes Claude Code `--settings '{"statusLine":{"type":"command",
+    /// "command":"<this headroom> statusline"}}'` (before your arguments; your files are not
+    /// edited). Your own statusLine, from ~/.claude/settings.json, .claude/settings.json or
+    /// .claude/settings.local.json (the last one found wins, as in Claude Code), keeps running:
+    /// its line is printed first, then headroom's.
+    #[arg(long)]
+    pub no_statusline: bool,
 
     /// Forward tool outputs as the agent sent them; the same as `--compress off`.
     #[arg(long, conflicts_with = "compress")]

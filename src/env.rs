@@ -53,6 +53,12 @@ pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
 pub const HEADROOM_SESSION_TOKEN: &str = "HEADROOM_SESSION_TOKEN";
 /// Claude Code's OAuth token for a Claude plan (passed through untouched).
 pub const CLAUDE_CODE_OAUTH_TOKEN: &str = "CLAUDE_CODE_OAUTH_TOKEN";
+/// Claude Code's configuration directory (default `~/.claude`): read for the user's own
+/// `statusLine`.
+pub const CLAUDE_CONFIG_DIR: &str = "CLAUDE_CONFIG_DIR";
+/// Set for Claude Code's status line: the user's own `statusLine` command, which `headroom
+/// statusline` runs and prints before its own segment.
+pub const HEADROOM_USER_STATUSLINE: &str = "HEADROOM_USER_STATUSLINE";
 /// Codex's own API key variable (passed through untouched).
 pub const CODEX_API_KEY: &str = "CODEX_API_KEY";
 /// Codex's home (default `~/.codex`): read only to see whether Codex is signed in (`auth.json`).

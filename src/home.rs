@@ -59,6 +59,84 @@ fn is_private_dir(dir: &Path) -> bool {
     })
 }
 
+/// A session running now, as its 0600 file in the runtime directory tells (`headroom status`
+/// finds sessions this way, never through a URL with the secret on a command line).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct RunningSession {
+    pub pid: u32,
+    pub agent: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// The session's base URL, secret included: the file is the user's alone (0600, in a 0700
+    /// directory).
+    pub base_url: String,
+}
+
+/// Where running sessions are listed: `$XDG_RUNTIME_DIR/headroom`, else a private directory
+/// under the temporary directory.
+fn runtime_dir() -> Option<PathBuf> {
+    match dirs::runtime_dir() {
+        Some(dir) => Some(dir.join("headroom")),
+        None => {
+            use std::os::unix::fs::DirBuilderExt;
+            let own = private_temp_dir();
+            let _ = std::fs::DirBuilder::new().mode(0o700).create(&own);
+            is_private_dir(&own).then(|| own.join("run"))
+        }
+    }
+}
+
+/// Lists this session as running; the file is removed by dropping the guard.
+pub fn register_running(session_id: &str, session: &RunningSession) -> Option<RunningGuard> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let dir = runtime_dir()?;
+    // The files hold session secrets: a directory only this user may enter.
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    if !is_private_dir(&dir) {
+        return None;
+    }
+    let path = dir.join(format!("{session_id}.json"));
+    let bytes = serde_json::to_vec(session).ok()?;
+    write_via_rename(&path, &bytes, false).ok()?;
+    Some(RunningGuard(path))
+}
+
+/// Removes a running session's file when the session ends.
+#[derive(Debug)]
+pub struct RunningGuard(PathBuf);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The sessions running now, newest first (files of sessions whose process is gone are skipped).
+pub fn running_sessions() -> Vec<RunningSession> {
+    let Some(dir) = runtime_dir() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut sessions: Vec<RunningSession> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read(entry.path()).ok())
+        .filter_map(|bytes| serde_json::from_slice::<RunningSession>(&bytes).ok())
+        .filter(|session| {
+            i32::try_from(session.pid).is_ok_and(|pid| {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+            })
+        })
+        .collect();
+    sessions.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    sessions
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so a
 /// reader never sees half a summary. Synced to disk: a summary is the session's only record.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

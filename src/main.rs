@@ -15,6 +15,7 @@ mod pricing;
 mod providers;
 mod proxy;
 mod report;
+mod statusline;
 mod tokens;
 mod usage;
 mod wrap;
@@ -47,6 +48,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Wrap(args) => wrap::run(&args, &cli.global),
         Command::Report(args) => report::run(&args, &cli.global),
         Command::Providers { providers } => providers::command::run(&providers),
+        // Claude Code reads the line through a pipe and shows its colours: colour unless told not.
+        Command::Statusline => Ok(statusline::run_statusline(match cli.global.color {
+            cli::ColorChoice::Always => true,
+            cli::ColorChoice::Never => false,
+            cli::ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        })),
+        Command::Status => Ok(statusline::run_status(
+            output::Stream::Stdout.fit(cli.global.color).color,
+        )),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

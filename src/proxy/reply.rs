@@ -34,6 +34,21 @@ pub fn error(family: Family, status: StatusCode, message: &str) -> Response<Prox
     response
 }
 
+/// A JSON document of headroom's own (the live status), never cached.
+pub fn json(body: Vec<u8>) -> Response<ProxyBody> {
+    let mut response = Response::new(full(Bytes::from(body)));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// An error event to end a stream with, as the provider ends its own streams on an error:
 /// Anthropic's `event: error`, OpenAI's Responses `error` event.
 pub fn stream_error_event(family: Family, message: &str) -> Bytes {

@@ -356,6 +356,20 @@ where
     if parts.method == Method::HEAD && (rest.is_empty() || rest == "/") {
         return reply::empty(StatusCode::OK);
     }
+    // headroom's own: the session's figures for status lines. Answered here, never forwarded,
+    // and computed off the request path (it may price savings counted so far).
+    if rest == STATUS_PATH {
+        if parts.method != Method::GET {
+            return reply::empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        let ledger = state.ledger.clone();
+        let budget = state.budget_usd;
+        let status = tokio::task::spawn_blocking(move || ledger.status(budget)).await;
+        return match status {
+            Ok(status) => reply::json(serde_json::to_vec(&status).unwrap_or_default()),
+            Err(_) => reply::empty(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+    }
     let path_and_query = match parts.uri.query() {
         Some(query) => format!("{rest}?{query}"),
         None => rest.to_owned(),
@@ -603,6 +617,9 @@ struct Compressed {
 
 /// Writes a request's originals (a no-op for those already written).
 pub type KeepOriginals = Box<dyn FnOnce() + Send>;
+
+/// The path (after the session prefix) of the live status.
+pub const STATUS_PATH: &str = "/headroom/status";
 
 /// Who pays for a request: a ChatGPT sign-in, or Claude Code signed in to a Claude plan (an OAuth
 /// bearer, announced by the `oauth-…` beta flag, that is not the session secret), is a

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::journal::Journal;
 use super::quota::QuotaWindow;
+use super::status::LiveStatus;
 use super::{Billing, Compression, PromptDelta, UpstreamError, Usage};
 use crate::pricing::PriceBook;
 use crate::providers::Provider;
@@ -380,34 +381,117 @@ impl Ledger {
         quota
     }
 
+    /// The session's figures so far (pricing the savings counted so far first, which may wait
+    /// for counts under way: call it off the request path).
+    pub fn status(&self, budget_usd: Option<f64>) -> LiveStatus {
+        self.settle_savings();
+        let state = self.lock();
+        let mut status = LiveStatus {
+            budget_left_usd: budget_usd.map(|budget| (budget - state.known_cost_usd).max(0.0)),
+            plan_quota: {
+                let mut quota = state.quota.clone();
+                quota.sort_by(|a, b| (&a.plan, &a.window).cmp(&(&b.plan, &b.window)));
+                quota
+            },
+            ..LiveStatus::default()
+        };
+        for request in &state.requests {
+            status.requests += 1;
+            status.failed_requests += u64::from(request.is_failure());
+            if let Some(usage) = request.usage.filter(|_| !request.implausible_usage) {
+                status.input_tokens += usage.input_tokens;
+                status.output_tokens += usage.output_tokens;
+                status.cache_read_tokens += usage.cache_read_tokens;
+                status.cache_write_tokens += usage.cache_write_tokens();
+            }
+            status.saved_usd += request.saved_usd.unwrap_or(0.0);
+            match request.billing {
+                Billing::Api => {
+                    status.cost_usd += request.cost_usd.unwrap_or(0.0);
+                    status.unpriced_requests += u64::from(request.is_unpriced());
+                    status.estimated_requests += u64::from(request.estimated);
+                }
+                Billing::Subscription => {
+                    status.plan_usd += request.cost_usd.unwrap_or(0.0);
+                    status.plan_requests += 1;
+                }
+            }
+            if request.error.is_some() {
+                status.last_error = request.error.clone();
+            }
+        }
+        if let Some(last) = state.requests.iter().rev().find(|r| r.usage.is_some()) {
+            status.last_model = Some(last.model.to_string());
+            status.last_provider = Some(last.provider.to_string());
+        }
+        let prompt = status.input_tokens + status.cache_read_tokens + status.cache_write_tokens;
+        if prompt > 0 {
+            status.cache_read_share = status.cache_read_tokens as f64 / prompt as f64;
+        }
+        status
+    }
+
     /// Every request so far, in the order they finished, each saving priced (waiting for counts
     /// still under way: call it once the proxy is done).
     pub fn requests(&self) -> Vec<PricedRequest> {
+        self.settle_savings();
+        self.lock().requests.clone()
+    }
+
+    /// Prices the savings of the requests recorded so far. The counts and prices are made
+    /// outside the lock, so the proxy can record requests meanwhile.
+    fn settle_savings(&self) {
+        /// A saving to price, with what pricing it needs of its request.
+        struct Pending {
+            saving: UnpricedSaving,
+            model: Arc<str>,
+            usage: Option<Usage>,
+            cost_usd: Option<f64>,
+        }
+        let pending: Vec<Pending> = {
+            let mut state = self.lock();
+            let State {
+                requests,
+                unpriced_savings,
+                ..
+            } = &mut *state;
+            unpriced_savings
+                .drain(..)
+                .map(|saving| {
+                    let request = &requests[saving.index];
+                    Pending {
+                        model: request.model.clone(),
+                        usage: request.usage,
+                        cost_usd: request.cost_usd,
+                        saving,
+                    }
+                })
+                .collect()
+        };
+        if pending.is_empty() {
+            return;
+        }
+        let priced: Vec<(usize, PromptDelta, Option<f64>)> = pending
+            .into_iter()
+            .map(|pending| {
+                let delta = pending.saving.compression.delta();
+                let saved = self.saved_usd(
+                    pending.saving.price_provider,
+                    &pending.model,
+                    pending.usage,
+                    pending.cost_usd,
+                    delta,
+                );
+                (pending.saving.index, delta, saved)
+            })
+            .collect();
         let mut state = self.lock();
-        let State {
-            requests,
-            unpriced_savings,
-            ..
-        } = &mut *state;
-        for UnpricedSaving {
-            index,
-            price_provider,
-            compression,
-        } in unpriced_savings.drain(..)
-        {
-            let delta = compression.delta();
-            let request = &mut requests[index];
+        for (index, delta, saved_usd) in priced {
+            let request = &mut state.requests[index];
             request.tokens_saved = delta.removed_newest.saturating_add(delta.removed_earlier);
             request.retrieved_tokens = delta.added_newest.saturating_add(delta.added_earlier);
-            request.saved_usd = self.saved_usd(
-                price_provider,
-                &request.model,
-                request.usage,
-                request.cost_usd,
-                delta,
-            );
+            request.saved_usd = saved_usd;
         }
-        state.requests.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -7,6 +7,7 @@ pub mod journal;
 pub mod ledger;
 pub mod quota;
 pub mod sse;
+pub mod status;
 
 use serde::{Deserialize, Serialize};
 

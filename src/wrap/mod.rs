@@ -144,7 +144,17 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             let model = args.model.as_deref();
             let launch = match args.agent {
                 AgentKind::Claude => {
-                    claude::launch(&session, model, resolved.is_some(), &args.agent_args)
+                    let statusline = std::env::current_dir()
+                        .ok()
+                        .filter(|_| !args.no_statusline)
+                        .and_then(|cwd| claude::StatusLine::for_this_headroom(&cwd));
+                    claude::launch(
+                        &session,
+                        model,
+                        resolved.is_some(),
+                        statusline.as_ref(),
+                        &args.agent_args,
+                    )
                 }
                 AgentKind::Codex => {
                     codex::launch(&session, model, resolved, &codex_auth, &args.agent_args)
@@ -164,7 +174,18 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                     let _ = crate::compress::originals::prune(&dir, SystemTime::now());
                 }
             });
+            // Listed while it runs, for `headroom status` in another terminal.
+            let running = crate::home::register_running(
+                &session_id,
+                &crate::home::RunningSession {
+                    pid: std::process::id(),
+                    agent: program_name.to_owned(),
+                    started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+                    base_url: session.base_url.expose().to_owned(),
+                },
+            );
             let status = child::run(&launch, install).await;
+            drop(running);
             let refused_requests = proxy.refused_requests();
             proxy.shutdown().await;
             let compression = compressor

@@ -19,6 +19,8 @@ mod report;
 mod routing;
 /// Attacks by other local users and processes, and hostile upstreams.
 mod security;
+/// `headroom statusline` and `headroom status` on a live session.
+mod statusline;
 /// Responses relayed byte for byte while they arrive.
 mod streaming;
 /// Launching the agent: env and argv injection, exit codes, signals.

@@ -19,14 +19,18 @@ fn agent_args_after_double_dash_pass_verbatim_and_exit_code_passes_through() {
     .assert()
     .code(42);
     let stub = dir.read_json("stub.json");
-    // headroom's own `--settings` (the originals folder Claude Code may read) comes first; the
-    // user's arguments follow, verbatim.
+    // headroom's own `--settings` (the originals folder Claude Code may read, the status line)
+    // comes first; the user's arguments follow, verbatim.
     let originals = dir.path("home/originals").display().to_string();
+    let headroom = assert_cmd::cargo::cargo_bin("headroom");
+    let statusline = format!("{} statusline", headroom.display());
     assert_eq!(
         stub["argv"],
         json!([
             "--settings",
-            json!({"permissions": {"additionalDirectories": [originals]}}).to_string(),
+            json!({"permissions": {"additionalDirectories": [originals]},
+                   "statusLine": {"command": statusline, "type": "command"}})
+            .to_string(),
             "-p",
             "--model",
             "x",

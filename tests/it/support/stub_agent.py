@@ -92,6 +92,14 @@ for request in plan.get("requests", []):
     })
     conn.close()
 
+# "run": commands run as the agent runs them (Claude Code's status line command), inheriting its
+# environment, with a stdin of the plan's; their stdout is kept.
+import subprocess
+for run in plan.get("run", []):
+    done = subprocess.run(run["argv"], input=run.get("stdin", "").encode(), capture_output=True, timeout=30,
+                          env={**os.environ, **run.get("env", {})})
+    out.setdefault("runs", []).append({"code": done.returncode, "stdout": done.stdout.decode("utf-8", "replace"),
+                                       "stderr": done.stderr.decode("utf-8", "replace")})
 json.dump(out, open(os.environ["STUB_OUT"], "w"))
 if plan.get("linger"):
     # Keep running, as an agent waiting for its user does.
