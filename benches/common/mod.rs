@@ -14,9 +14,12 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
 /// A response body of any kind.
+// Each benchmark compiles this module on its own, and not every one serves a mock upstream.
+#[allow(dead_code)]
 pub type Body = BoxBody<Bytes, Infallible>;
 
 /// Serves `handler` on 127.0.0.1 and a free port, until the runtime ends.
+#[allow(dead_code)]
 pub async fn serve<F, Fut>(handler: F) -> SocketAddr
 where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,

@@ -927,3 +927,114 @@ fn claude_code_on_deepseek_runs_a_tool_round_trip_with_only_the_deepseek_key() {
         "the DeepSeek key bills it: {summary:#}"
     );
 }
+
+/// Runs `tmux` with these arguments.
+fn tmux(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux runs")
+}
+
+/// The real Claude Code, interactive, in a tmux terminal through `headroom wrap claude`: after
+/// one answer its status bar shows headroom's segment with the session's cost from the proxy.
+/// The temporary HOME's `.claude.json` is seeded so that no onboarding or trust prompt stops it.
+#[test]
+fn claude_code_shows_headroom_figures_in_its_status_line_in_a_real_terminal() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("HEADROOM_REQUIRE_REAL_CLIENTS").is_none(),
+            "tmux is missing; run `bash .ci/install-clients`"
+        );
+        eprintln!("skipped: tmux not installed");
+        return;
+    }
+    let usage =
+        json!({"input_tokens": 1200, "cache_read_input_tokens": 30000, "output_tokens": 40});
+    let upstream = MockUpstream::start("", move |_| {
+        anthropic_reply(
+            "claude-opus-5-5",
+            json!({"type": "text", "text": "Hello from the mock."}),
+            usage.clone(),
+            "end_turn",
+        )
+    });
+    let dir = Dir::new();
+    let project = dir.path("home/proj");
+    std::fs::create_dir_all(&project).unwrap();
+    let seeded = json!({
+        "hasCompletedOnboarding": true, "lastOnboardingVersion": "2.1.331", "numStartups": 5,
+        "theme": "dark",
+        "projects": {project.display().to_string(): {"hasTrustDialogAccepted": true,
+                      "hasCompletedProjectOnboarding": true, "allowedTools": []}},
+        "customApiKeyResponses": {"approved": ["test-key-0123456789"], "rejected": []}
+    });
+    std::fs::write(dir.path("home/.claude.json"), seeded.to_string()).unwrap();
+    let session = format!("headroom-test-{}", std::process::id());
+    let command = format!(
+        "cd {} && env -i PATH={} HOME={} TERM=xterm-256color ANTHROPIC_API_KEY=test-key-0123456789 \
+         ANTHROPIC_TARGET_API_URL={} CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 HEADROOM_HOME={} \
+         {} wrap claude --agent-bin {}; sleep 60",
+        project.display(),
+        std::env::var("PATH").unwrap(),
+        dir.path("home").display(),
+        upstream.url,
+        dir.path("headroom-home").display(),
+        assert_cmd::cargo::cargo_bin("headroom").display(),
+        claude.display()
+    );
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "160",
+        "-y",
+        "40",
+        &command,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let screen = || {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
+    };
+    let wait_for = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let shown = screen();
+            if shown.contains(what) || std::time::Instant::now() > deadline {
+                return shown;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    };
+    let ready = wait_for("❯");
+    tmux(&["send-keys", "-t", &session, "say hello", "Enter"]);
+    // 1,200 in at $4, 30,000 cache reads at $0.20, 40 out at $20 per MTok: $0.0116.
+    let expected = "claude-opus-5-5 via anthropic · $0.01 · cache 96%";
+    let shown = wait_for(expected);
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/statusline");
+    let _ = std::fs::create_dir_all(&shots);
+    let _ = std::fs::write(shots.join("claude-code-pane.txt"), &shown);
+    tmux(&["kill-session", "-t", &session]);
+    assert!(
+        ready.contains('❯'),
+        "Claude Code never became ready:\n{ready}"
+    );
+    assert!(shown.contains("Hello from the mock."), "{shown}");
+    assert!(shown.contains(expected), "the status line:\n{shown}");
+    assert!(
+        upstream
+            .requests()
+            .iter()
+            .any(|r| r.path_and_query.starts_with("/v1/messages")),
+        "the answer came through headroom"
+    );
+}
