@@ -273,7 +273,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__report)
-            opts="-q -v -h --since --until --all --model --agent --project --tz --by --format --budget --reprice --skip-unreadable --prices --providers --quiet --verbose --color --help"
+            opts="-q -v -h --since --until --all --model --agent --project --tz --by --format --budget --reprice --skip-unreadable --prices --providers --otlp --otlp-traces --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,7 +375,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__wrap)
-            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-statusline --no-compress --prices --providers --quiet --verbose --color --help claude codex"
+            opts="-q -v -h --model --agent-bin --summary --compare --budget --compress --no-statusline --no-compress --prices --providers --otlp --otlp-traces --quiet --verbose --color --help claude codex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

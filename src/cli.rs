@@ -226,6 +226,9 @@ pub struct WrapArgs {
     #[command(flatten)]
     pub providers: ProviderArgs,
 
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+
     /// Arguments passed to the agent unchanged (write them after `--`).
     #[arg(last = true, value_name = "AGENT_ARGS", allow_hyphen_values = true)]
     pub agent_args: Vec<String>,
@@ -270,6 +273,26 @@ pub struct PriceArgs {
     ///   cache_write_1h = 2.0    # optional
     #[arg(long, value_name = "FILE", verbatim_doc_comment)]
     pub prices: Option<PathBuf>,
+}
+
+/// OpenTelemetry export.
+#[derive(Debug, Args)]
+pub struct OtlpArgs {
+    /// Export to an OpenTelemetry collector (OTLP over HTTP/protobuf), also when no
+    /// OTEL_EXPORTER_OTLP_*ENDPOINT is set (then to http://localhost:4318).
+    ///
+    /// Export is on whenever OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+    /// is set; OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME and
+    /// OTEL_METRIC_EXPORT_INTERVAL (ms, default 60000) apply. Metrics follow the GenAI semantic
+    /// conventions (gen_ai.client.token.usage, gen_ai.client.operation.duration) plus headroom.*
+    /// (cost, cache tokens, compression, budget refusals); see the README, "For teams".
+    #[arg(long)]
+    pub otlp: bool,
+
+    /// Also export one span per request (GenAI attributes, never content); also with
+    /// OTEL_TRACES_EXPORTER=otlp.
+    #[arg(long)]
+    pub otlp_traces: bool,
 }
 
 /// Where user-defined providers come from.
@@ -391,6 +414,11 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub providers: ProviderArgs,
+
+    /// With --otlp: send the selected sessions to the collector as metrics with their own
+    /// times (sessions sent before are skipped; the list is $HEADROOM_HOME/otlp-exported).
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
 }
 
 fn parse_usd(text: &str) -> Result<f64, String> {

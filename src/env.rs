@@ -67,7 +67,7 @@ pub const CODEX_HOME: &str = "CODEX_HOME";
 pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
 
 /// The variables a user sets, with what they do, as the man pages list them.
-pub const DOCUMENTED: [(&str, &str); 16] = [
+pub const DOCUMENTED: [(&str, &str); 18] = [
     (
         ANTHROPIC_TARGET_API_URL,
         "Upstream for Anthropic Messages (default https://api.anthropic.com).",
@@ -127,6 +127,14 @@ pub const DOCUMENTED: [(&str, &str); 16] = [
     (
         "NO_COLOR, CLICOLOR, CLICOLOR_FORCE, TERM",
         "Colour, decided per output stream: off with NO_COLOR, CLICOLOR=0, TERM=dumb or off a terminal; forced by CLICOLOR_FORCE.",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "Where OpenTelemetry export goes (OTLP over HTTP/protobuf); setting one turns export on.",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, OTEL_METRIC_EXPORT_INTERVAL, OTEL_TRACES_EXPORTER",
+        "Headers sent to the collector, resource attributes (team, repo), the service name, the export interval in ms (default 60000), and otlp to export spans too.",
     ),
     (
         "XDG_STATE_HOME, TMPDIR",

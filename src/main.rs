@@ -16,6 +16,7 @@ mod providers;
 mod proxy;
 mod report;
 mod statusline;
+mod telemetry;
 mod tokens;
 mod usage;
 mod wrap;

@@ -542,6 +542,8 @@ pub(crate) mod tests {
             estimated: false,
             estimate_rule: None,
             error: None,
+            finished_at: None,
+            latency_ms: None,
             tokens_saved: 0,
             saved_usd: Some(0.0),
         }

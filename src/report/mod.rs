@@ -72,6 +72,11 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         TimeZoneChoice::Local => jiff::tz::TimeZone::system(),
     };
     let filter = Filter::new(args)?;
+    let otlp = match args.otlp.otlp {
+        true => crate::telemetry::Config::from_env(true, args.otlp.otlp_traces)?,
+        false => None,
+    };
+    let mut to_export: Vec<summary::SessionSummary> = Vec::new();
     let mut aggregator = Aggregator::new(args.by).in_time_zone(zone.clone());
     let mut overview = (args.format == ReportFormat::Html)
         .then(|| OverviewAggregator::default().in_time_zone(zone));
@@ -141,6 +146,9 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         aggregator.add(&summary);
         if let Some(overview) = &mut overview {
             overview.add(&summary);
+        }
+        if otlp.is_some() {
+            to_export.push(summary);
         }
     }
     progress.finish_and_clear();
@@ -220,6 +228,9 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
             report.total.all_unpriced_requests()
         );
     }
+    if let Some(config) = &otlp {
+        export_sessions(config, &to_export, global)?;
+    }
     let Some(budget) = args.budget else {
         return Ok(ExitStatus::Success);
     };
@@ -257,6 +268,65 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         );
     }
     Ok(ExitStatus::Success)
+}
+
+/// `report --otlp`: sends each selected session not sent before as its own window, and notes
+/// it, so running the report again counts nothing twice.
+fn export_sessions(
+    config: &crate::telemetry::Config,
+    sessions: &[summary::SessionSummary],
+    global: &GlobalArgs,
+) -> anyhow::Result<()> {
+    let record = crate::home::sessions_dir()?
+        .parent()
+        .map(|home| home.join("otlp-exported"))
+        .context("no place to note exported sessions")?;
+    let done = crate::telemetry::exported_ids(&record);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let client = reqwest::Client::new();
+    let time = |text: &str| humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok();
+    let (mut sent, mut skipped) = (0, 0);
+    for session in sessions {
+        if done.contains(&session.session_id) {
+            skipped += 1;
+            continue;
+        }
+        let (Some(start), Some(end)) = (time(&session.started_at), time(&session.ended_at)) else {
+            continue;
+        };
+        let refused = session
+            .budget
+            .as_ref()
+            .map_or(0, |budget| budget.refused_requests);
+        runtime
+            .block_on(crate::telemetry::export(
+                &client,
+                config,
+                &session.session_id,
+                &session.agent,
+                (start, end.max(start)),
+                refused,
+                &session.requests,
+            ))
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "could not export to the OpenTelemetry collector: {error} ({sent} sessions sent before it failed)"
+                )
+            })?;
+        crate::telemetry::note_exported(&record, &session.session_id)
+            .with_context(|| format!("could not write {}", record.display()))?;
+        sent += 1;
+    }
+    if !global.quiet {
+        eprintln!(
+            "headroom: exported {sent} sessions to {} ({skipped} sent before, skipped)",
+            config.metrics_url
+        );
+    }
+    Ok(())
 }
 
 /// `--model`, `--agent`, `--project`: which sessions, and which of their requests, count.

@@ -231,6 +231,8 @@ mod tests {
                 estimated: false,
                 estimate_rule: None,
                 error: None,
+                finished_at: None,
+                latency_ms: None,
                 tokens_saved: 7,
                 saved_usd: Some(0.25),
             }],

@@ -150,6 +150,8 @@ mod tests {
             estimated: false,
             estimate_rule: None,
             error: None,
+            finished_at: None,
+            latency_ms: None,
             tokens_saved: 0,
             saved_usd: Some(0.0),
             retrievals: 0,

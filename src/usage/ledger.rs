@@ -89,6 +89,11 @@ pub struct PricedRequest {
     /// The error the upstream answered with (type and message, made safe to show).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<UpstreamError>,
+    /// When the answer ended (RFC 3339, milliseconds) and how long the request took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
     /// The upstream reported more tokens than any request can use: its usage is kept here as
     /// reported, but neither priced (the cost is unknown) nor summed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -262,6 +267,10 @@ impl Ledger {
             partial: record.partial,
             billing: record.billing,
             error: record.error.clone(),
+            finished_at: Some(
+                humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            ),
+            latency_ms: u64::try_from(record.latency.as_millis()).ok(),
             implausible_usage,
         };
         if request.billing == Billing::Api {
@@ -434,8 +443,18 @@ impl Ledger {
     /// Every request so far, in the order they finished, each saving priced (waiting for counts
     /// still under way: call it once the proxy is done).
     pub fn requests(&self) -> Vec<PricedRequest> {
+        self.requests_since(0)
+    }
+
+    /// The requests from the `from`-th on (for an exporter that sent the earlier ones), each
+    /// saving priced.
+    pub fn requests_since(&self, from: usize) -> Vec<PricedRequest> {
         self.settle_savings();
-        self.lock().requests.clone()
+        self.lock()
+            .requests
+            .get(from..)
+            .unwrap_or_default()
+            .to_vec()
     }
 
     /// Prices the savings of the requests recorded so far. The counts and prices are made

@@ -100,6 +100,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     };
 
     let compress_mode = compress_mode(args)?;
+    let otlp = crate::telemetry::Config::from_env(args.otlp.otlp, args.otlp.otlp_traces)?;
     let (prices, warning) = crate::config::price_book(args.prices.prices.as_deref())?;
     if let Some(warning) = warning {
         eprintln!("headroom: warning: {warning}");
@@ -114,103 +115,153 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .context("could not start the async runtime")?;
     let place = Place::here();
     let journal = start_journal(&session_id, program_name, started_at, &place);
-    let (status, requests, refused_requests, spent, compression, plan_quota, journal) = runtime
-        .block_on(async {
-            let (records_tx, records_rx) = mpsc::unbounded_channel();
-            let mut ledger = Ledger::new(prices.clone(), global.verbose.then_some(records_tx));
-            if let Some(journal) = journal {
-                ledger = ledger.with_journal(journal);
-            }
-            let ledger = Arc::new(ledger);
-            let compressor = compressor(compress_mode);
-            let options = ProxyOptions {
-                upstreams,
-                default_family: family,
-                budget_usd: args.budget,
-                compressor: compressor.clone(),
-                pinned_provider: resolved.map(|resolved| Provider::Compatible(resolved.spec)),
-            };
-            let proxy = Proxy::start(options, ledger.clone()).await?;
-            let session = Session {
-                program,
-                base_url: proxy.base_url.clone(),
-                secret: proxy.secret.clone(),
-                origin: proxy.origin.clone(),
-                originals: compressor
-                    .as_deref()
-                    .and_then(Compressor::originals_dir)
-                    .map(PathBuf::from),
-            };
-            let model = args.model.as_deref();
-            let launch = match args.agent {
-                AgentKind::Claude => {
-                    let statusline = std::env::current_dir()
-                        .ok()
-                        .filter(|_| !args.no_statusline)
-                        .and_then(|cwd| claude::StatusLine::for_this_headroom(&cwd));
-                    claude::launch(
-                        &session,
-                        model,
-                        resolved.is_some(),
-                        statusline.as_ref(),
-                        &args.agent_args,
-                    )
-                }
-                AgentKind::Codex => {
-                    codex::launch(&session, model, resolved, &codex_auth, &args.agent_args)
-                }
-            };
-            let printer = tokio::spawn(print_records(records_rx));
-            // Decode the price data, build the tokenizer's tables and tidy old originals while the
-            // agent starts, not before it; one after the other, so a core stays free for the start.
-            let compresses = compressor.is_some();
-            tokio::task::spawn_blocking(move || {
-                PriceBook::warm_up();
-                if compresses {
-                    crate::tokens::warm_up();
-                }
-                if let Some(dir) = originals_dir() {
-                    // A failed prune leaves old originals for the next start to remove.
-                    let _ = crate::compress::originals::prune(&dir, SystemTime::now());
-                }
-            });
-            // Listed while it runs, for `headroom status` in another terminal.
-            let running = crate::home::register_running(
+    let Ended {
+        status,
+        requests,
+        refused_requests,
+        spent,
+        compression,
+        plan_quota,
+        journal,
+        export_error,
+    } = runtime.block_on(async {
+        let (records_tx, records_rx) = mpsc::unbounded_channel();
+        let mut ledger = Ledger::new(prices.clone(), global.verbose.then_some(records_tx));
+        if let Some(journal) = journal {
+            ledger = ledger.with_journal(journal);
+        }
+        let ledger = Arc::new(ledger);
+        let compressor = compressor(compress_mode);
+        let options = ProxyOptions {
+            upstreams,
+            default_family: family,
+            budget_usd: args.budget,
+            compressor: compressor.clone(),
+            pinned_provider: resolved.map(|resolved| Provider::Compatible(resolved.spec)),
+        };
+        let proxy = Proxy::start(options, ledger.clone()).await?;
+        let live = otlp.map(|config| {
+            Arc::new(crate::telemetry::Live::new(
+                config,
+                ledger.clone(),
                 &session_id,
-                &crate::home::RunningSession {
-                    pid: std::process::id(),
-                    agent: program_name.to_owned(),
-                    started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
-                    base_url: session.base_url.expose().to_owned(),
-                },
-            );
-            let status = child::run(&launch, install).await;
-            drop(running);
-            let refused_requests = proxy.refused_requests();
-            proxy.shutdown().await;
-            let compression = compressor
-                .as_deref()
-                .map(|compressor| {
-                    finish_originals(compressor);
-                    compressor.kinds()
-                })
-                .unwrap_or_default();
-            let requests = ledger.requests();
-            let spent = ledger.spent();
-            let plan_quota = ledger.quota();
-            let journal = ledger.take_journal();
-            drop(ledger);
-            let _ = printer.await;
-            anyhow::Ok((
-                status?,
-                requests,
-                refused_requests,
-                spent,
-                compression,
-                plan_quota,
-                journal,
+                program_name,
+                started_at,
             ))
-        })?;
+        });
+        let periodic = live.clone().map(|live| {
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(live.interval()).await;
+                    live.export_new(0).await;
+                }
+            })
+        });
+        let session = Session {
+            program,
+            base_url: proxy.base_url.clone(),
+            secret: proxy.secret.clone(),
+            origin: proxy.origin.clone(),
+            originals: compressor
+                .as_deref()
+                .and_then(Compressor::originals_dir)
+                .map(PathBuf::from),
+        };
+        let model = args.model.as_deref();
+        let launch = match args.agent {
+            AgentKind::Claude => {
+                let statusline = std::env::current_dir()
+                    .ok()
+                    .filter(|_| !args.no_statusline)
+                    .and_then(|cwd| claude::StatusLine::for_this_headroom(&cwd));
+                claude::launch(
+                    &session,
+                    model,
+                    resolved.is_some(),
+                    statusline.as_ref(),
+                    &args.agent_args,
+                )
+            }
+            AgentKind::Codex => {
+                codex::launch(&session, model, resolved, &codex_auth, &args.agent_args)
+            }
+        };
+        let printer = tokio::spawn(print_records(records_rx));
+        // Decode the price data, build the tokenizer's tables and tidy old originals while the
+        // agent starts, not before it; one after the other, so a core stays free for the start.
+        let compresses = compressor.is_some();
+        tokio::task::spawn_blocking(move || {
+            PriceBook::warm_up();
+            if compresses {
+                crate::tokens::warm_up();
+            }
+            if let Some(dir) = originals_dir() {
+                // A failed prune leaves old originals for the next start to remove.
+                let _ = crate::compress::originals::prune(&dir, SystemTime::now());
+            }
+        });
+        // Listed while it runs, for `headroom status` in another terminal.
+        let running = crate::home::register_running(
+            &session_id,
+            &crate::home::RunningSession {
+                pid: std::process::id(),
+                agent: program_name.to_owned(),
+                started_at: humantime::format_rfc3339_seconds(started_at).to_string(),
+                base_url: session.base_url.expose().to_owned(),
+            },
+        );
+        let status = child::run(&launch, install).await;
+        drop(running);
+        let refused_requests = proxy.refused_requests();
+        proxy.shutdown().await;
+        if let Some(periodic) = periodic {
+            periodic.abort();
+        }
+        let export_error = match &live {
+            // The last export may hold up the exit by EXPORT_TIMEOUT at most.
+            Some(live) => {
+                let last = live.export_new(refused_requests);
+                if tokio::time::timeout(crate::telemetry::EXPORT_TIMEOUT, last)
+                    .await
+                    .is_err()
+                {
+                    Some(format!("{} did not answer in time", live.metrics_url()))
+                } else {
+                    live.first_error().await
+                }
+            }
+            None => None,
+        };
+        drop(live);
+        let compression = compressor
+            .as_deref()
+            .map(|compressor| {
+                finish_originals(compressor);
+                compressor.kinds()
+            })
+            .unwrap_or_default();
+        let requests = ledger.requests();
+        let spent = ledger.spent();
+        let plan_quota = ledger.quota();
+        let journal = ledger.take_journal();
+        drop(ledger);
+        let _ = printer.await;
+        anyhow::Ok(Ended {
+            status: status?,
+            requests,
+            refused_requests,
+            spent,
+            compression,
+            plan_quota,
+            journal,
+            export_error,
+        })
+    })?;
+    if let Some(error) = export_error {
+        eprintln!(
+            "headroom: warning: the OpenTelemetry export failed ({error}); the session's totals are in its summary as usual"
+        );
+    }
 
     let mut summary = SessionSummary {
         schema_version: SCHEMA_VERSION,
@@ -320,6 +371,20 @@ fn start_journal(
             None
         }
     }
+}
+
+/// What a session left when its agent ended.
+struct Ended {
+    status: ExitStatus,
+    requests: Vec<crate::usage::ledger::PricedRequest>,
+    refused_requests: u64,
+    /// Known billed cost, and billed requests without a price.
+    spent: (f64, u64),
+    compression: std::collections::BTreeMap<String, crate::compress::KindTotals>,
+    plan_quota: Vec<crate::usage::quota::QuotaWindow>,
+    journal: Option<Journal>,
+    /// Why the OpenTelemetry export failed, if it did.
+    export_error: Option<String>,
 }
 
 /// Where the agent runs: the working directory, and the git repository around it.

@@ -23,5 +23,7 @@ mod security;
 mod statusline;
 /// Responses relayed byte for byte while they arrive.
 mod streaming;
+/// OpenTelemetry export, decoded with the official protocol definitions.
+mod telemetry;
 /// Launching the agent: env and argv injection, exit codes, signals.
 mod wrap;
