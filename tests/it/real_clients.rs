@@ -1038,3 +1038,59 @@ fn claude_code_shows_headroom_figures_in_its_status_line_in_a_real_terminal() {
         "the answer came through headroom"
     );
 }
+
+/// The real Claude Code, wrapped with OpenTelemetry export on: the receiver gets headroom's
+/// metrics, and their cost and tokens equal the session summary's.
+#[test]
+fn a_real_claude_code_session_is_exported_to_an_otlp_receiver() {
+    let Some(claude) = client("claude") else {
+        return;
+    };
+    let usage = json!({"input_tokens": 120, "cache_creation_input_tokens": 2000, "cache_read_input_tokens": 30000, "output_tokens": 40});
+    let upstream = MockUpstream::start("", claude_tool_session("claude-opus-5-5", usage));
+    let receiver = MockUpstream::start("", |_| Reply::Json(200, "{}".into()));
+    let dir = Dir::new();
+    let output = run_claude(
+        &dir,
+        &claude,
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
+            ("ANTHROPIC_TARGET_API_URL", &upstream.url),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.url),
+            ("OTEL_RESOURCE_ATTRIBUTES", "team=platform"),
+        ],
+        &[],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = dir.read_json("summary.json");
+    let exports = crate::telemetry::metrics_of(&receiver);
+    assert!(!exports.is_empty(), "nothing exported");
+    let cost = crate::telemetry::total(&exports, "headroom.cost", ("", ""));
+    assert!(
+        (cost - summary["totals"]["cost_usd"].as_f64().unwrap()).abs() < 1e-9,
+        "{cost} {summary:#}"
+    );
+    let output_tokens = crate::telemetry::total(
+        &exports,
+        "gen_ai.client.token.usage",
+        ("gen_ai.token.type", "output"),
+    );
+    assert_eq!(
+        output_tokens,
+        summary["totals"]["output_tokens"].as_f64().unwrap()
+    );
+    for export in &exports {
+        assert_eq!(
+            export.resource_metrics[0].scope_metrics[0]
+                .scope
+                .as_ref()
+                .unwrap()
+                .name,
+            "headroom"
+        );
+    }
+}

@@ -28,7 +28,7 @@ fn text(attributes: &[KeyValue], key: &str) -> Option<String> {
 }
 
 /// Every metrics export the receiver got, decoded.
-fn metrics_of(receiver: &MockUpstream) -> Vec<ExportMetricsServiceRequest> {
+pub fn metrics_of(receiver: &MockUpstream) -> Vec<ExportMetricsServiceRequest> {
     receiver
         .requests()
         .iter()
@@ -42,7 +42,7 @@ fn metrics_of(receiver: &MockUpstream) -> Vec<ExportMetricsServiceRequest> {
 
 /// The sum over all exports of a Sum metric's points, and the sum of a histogram's sums, where
 /// the point's attributes hold `filter`.
-fn total(exports: &[ExportMetricsServiceRequest], name: &str, filter: (&str, &str)) -> f64 {
+pub fn total(exports: &[ExportMetricsServiceRequest], name: &str, filter: (&str, &str)) -> f64 {
     let mut sum = 0.0;
     for export in exports {
         for resource in &export.resource_metrics {
