@@ -325,3 +325,19 @@ fn an_unwritable_summary_goes_to_a_fallback_that_report_reads() {
         .unwrap_or(0);
     assert_eq!(saved, 0, "nothing saved, not even a journal");
 }
+
+/// `--no-statusline` keeps headroom out of Claude Code's status line: no statusLine in the
+/// settings it passes, no user line variable.
+#[test]
+fn no_statusline_leaves_claude_codes_status_line_alone() {
+    let dir = Dir::new();
+    let plan = json!({"env_dump": ["HEADROOM_USER_STATUSLINE"]});
+    wrap_stub(&dir, "claude", &plan, &["--no-statusline"])
+        .env("ANTHROPIC_API_KEY", "sk")
+        .assert()
+        .success();
+    let stub = dir.read_json("stub.json");
+    let argv = stub["argv"].to_string();
+    assert!(!argv.contains("statusLine"), "{argv}");
+    assert!(stub["env"]["HEADROOM_USER_STATUSLINE"].is_null());
+}
