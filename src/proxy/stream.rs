@@ -35,6 +35,8 @@ pub struct Tap {
     pub model: Option<String>,
     pub upstream: String,
     pub started: Instant,
+    /// When the upstream's response headers arrived (set by `relay`).
+    pub first_byte: Option<std::time::Duration>,
     /// What compression did to the request.
     pub compression: Option<Arc<dyn Compression>>,
     /// Writes the originals the request's markers name, where not written yet.
@@ -75,6 +77,7 @@ pub fn relay(upstream: reqwest::Response, tap: Tap) -> Response<ProxyBody> {
     }
     let reader = UsageReader::new(tap.family);
     let mut tap = tap;
+    tap.first_byte = Some(tap.started.elapsed());
     let written = tap.originals_written.take();
     let idle_timeout = tap.idle_timeout;
     let remaining = upstream.content_length();
@@ -181,6 +184,7 @@ impl TapState {
             usage: seen.usage,
             error: seen.error,
             latency: tap.started.elapsed(),
+            first_byte: tap.first_byte,
             compression: tap.compression,
             partial: ended_early.is_some(),
             billing: tap.billing,

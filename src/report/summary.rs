@@ -233,6 +233,7 @@ mod tests {
                 error: None,
                 finished_at: None,
                 latency_ms: None,
+                first_byte_ms: None,
                 tokens_saved: 7,
                 saved_usd: Some(0.25),
             }],

@@ -371,6 +371,13 @@ pub fn spans(
                 .collect();
             attributes.push(string("session.id", session_id));
             attributes.push(int("http.response.status_code", i64::from(request.status)));
+            if let Some(first_byte) = request.first_byte_ms {
+                // Time to the upstream's response headers: for a stream, when it began.
+                attributes.push(int(
+                    "headroom.time_to_first_byte_ms",
+                    i64::try_from(first_byte).unwrap_or(i64::MAX),
+                ));
+            }
             if let Some(usage) = request.usage {
                 for (key, value) in [
                     ("gen_ai.usage.input_tokens", usage.prompt_tokens()),

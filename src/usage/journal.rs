@@ -152,6 +152,7 @@ mod tests {
             error: None,
             finished_at: None,
             latency_ms: None,
+            first_byte_ms: None,
             tokens_saved: 0,
             saved_usd: Some(0.0),
             retrievals: 0,

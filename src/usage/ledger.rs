@@ -36,6 +36,8 @@ pub struct RequestRecord {
     pub error: Option<UpstreamError>,
     /// Time from receiving the request to the end of the response.
     pub latency: Duration,
+    /// Time from receiving the request to the upstream's response headers, when it answered.
+    pub first_byte: Option<Duration>,
     /// What compression did to this request, if anything.
     pub compression: Option<Arc<dyn Compression>>,
     /// The answer did not run to its end (see `PricedRequest::partial`).
@@ -94,6 +96,9 @@ pub struct PricedRequest {
     pub finished_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// Time to the upstream's response headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_byte_ms: Option<u64>,
     /// The upstream reported more tokens than any request can use: its usage is kept here as
     /// reported, but neither priced (the cost is unknown) nor summed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -271,6 +276,9 @@ impl Ledger {
                 humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             ),
             latency_ms: u64::try_from(record.latency.as_millis()).ok(),
+            first_byte_ms: record
+                .first_byte
+                .and_then(|first| u64::try_from(first.as_millis()).ok()),
             implausible_usage,
         };
         if request.billing == Billing::Api {
@@ -543,6 +551,7 @@ mod tests {
             usage,
             error: None,
             latency: Duration::ZERO,
+            first_byte: None,
             compression: None,
             partial: false,
             billing: Billing::Api,

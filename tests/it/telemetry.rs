@@ -225,6 +225,10 @@ fn a_session_is_exported_with_the_summarys_figures_and_genai_names() {
             Some(&any_value::Value::IntValue(10500))
         );
         assert!(span.end_time_unix_nano >= span.start_time_unix_nano);
+        assert!(
+            attribute(&span.attributes, "headroom.time_to_first_byte_ms").is_some(),
+            "{span:?}"
+        );
         let everything = format!("{span:?}");
         assert!(!everything.contains("\"messages\""), "no content in spans");
     }
