@@ -233,7 +233,7 @@ _headroom() {
             return 0
             ;;
         headroom__subcmd__man)
-            opts="-q -v -h --quiet --verbose --color --help wrap report providers"
+            opts="-q -v -h --quiet --verbose --color --help wrap report providers statusline status completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

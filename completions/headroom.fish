@@ -24,11 +24,11 @@ function __fish_headroom_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c headroom -n "__fish_headroom_needs_command" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_needs_command" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_needs_command" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_needs_command" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_needs_command" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_needs_command" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_needs_command" -s V -l version -d 'Print version'
 complete -c headroom -n "__fish_headroom_needs_command" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
@@ -49,15 +49,15 @@ lossless\t'Only rewrites the original can be rebuilt from; nothing is left out'
 off\t'Tool outputs forwarded exactly as the agent sent them'"
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l prices -d 'Price overrides (TOML) that add or replace models.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l no-statusline -d 'Do not show headroom\'s figures in Claude Code\'s status line'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l no-compress -d 'Forward tool outputs as the agent sent them; the same as `--compress off`'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l otlp -d 'Export to an OpenTelemetry collector (OTLP over HTTP/protobuf), also when no OTEL_EXPORTER_OTLP_*ENDPOINT is set (then to http://localhost:4318)'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -l otlp-traces -d 'Also export one span per request (GenAI attributes, never content); also with OTEL_TRACES_EXPORTER=otlp'
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand wrap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l since -d 'Only sessions that started after this: a duration (`7d`, `24h`, `2weeks`) or a date (`2026-11-01`, or RFC 3339)' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l until -d 'Only sessions that started before this (same forms as --since)' -r
@@ -70,7 +70,7 @@ local\t''"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l by -d 'How to group rows' -r -f -a "model\t'One row per provider and model'
 provider\t'One row per provider'
 agent\t'One row per agent (claude, codex)'
-day\t'One row per day (UTC) the session started'
+day\t'One row per day the session started (UTC, or with --tz local your own)'
 session\t'One row per session'
 billing\t'One row per way of paying: `api`, or `subscription` (a plan; its cost is API-equivalent)'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l format -d 'Output format (written to stdout)' -r -f -a "table\t'A table for the terminal'
@@ -82,46 +82,46 @@ complete -c headroom -n "__fish_headroom_using_subcommand report" -l budget -d '
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
-complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l all -d 'Every session since install: the lifetime view'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l skip-unreadable -d 'With --budget, skip summaries that cannot be read (with a warning) instead of failing'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l otlp -d 'Export to an OpenTelemetry collector (OTLP over HTTP/protobuf), also when no OTEL_EXPORTER_OTLP_*ENDPOINT is set (then to http://localhost:4318)'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l otlp-traces -d 'Also export one span per request (GenAI attributes, never content); also with OTEL_TRACES_EXPORTER=otlp'
-complete -c headroom -n "__fish_headroom_using_subcommand report" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand report" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand report" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_using_subcommand providers" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
-complete -c headroom -n "__fish_headroom_using_subcommand providers" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_using_subcommand providers" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand providers" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand providers" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand providers" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand statusline" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand statusline" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_using_subcommand statusline" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand statusline" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand statusline" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand statusline" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand statusline" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand status" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand status" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_using_subcommand status" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand status" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand status" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand status" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand completions" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_using_subcommand completions" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand completions" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand completions" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c headroom -n "__fish_headroom_using_subcommand man" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when stderr is a terminal and NO_COLOR is not set'
+complete -c headroom -n "__fish_headroom_using_subcommand man" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'
 always\t'Always color'
 never\t'Never color'"
-complete -c headroom -n "__fish_headroom_using_subcommand man" -s q -l quiet -d 'Print nothing of headroom\'s own (no cost table); errors still go to stderr'
-complete -c headroom -n "__fish_headroom_using_subcommand man" -s v -l verbose -d 'Print one line per proxied request on stderr: status, model, upstream, tokens, latency'
+complete -c headroom -n "__fish_headroom_using_subcommand man" -s q -l quiet -d 'Print nothing of headroom\'s own on stderr (for `wrap`: no cost table); errors still go there. What a command writes to stdout (a report) is still written'
+complete -c headroom -n "__fish_headroom_using_subcommand man" -s v -l verbose -d '`wrap`: print one line per proxied request on stderr: status, model, upstream, tokens, latency'
 complete -c headroom -n "__fish_headroom_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers statusline status completions man help" -f -a "wrap" -d 'Run an agent through the proxy, then print the session\'s tokens and cost'
 complete -c headroom -n "__fish_headroom_using_subcommand help; and not __fish_seen_subcommand_from wrap report providers statusline status completions man help" -f -a "report" -d 'Aggregate session summaries into a cost report (for people, PRs and CI)'

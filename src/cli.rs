@@ -25,11 +25,13 @@ pub struct Cli {
 /// Flags that apply to every subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Print nothing of headroom's own (no cost table); errors still go to stderr.
+    /// Print nothing of headroom's own on stderr (for `wrap`: no cost table); errors still go
+    /// there. What a command writes to stdout (a report) is still written.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print one line per proxied request on stderr: status, model, upstream, tokens, latency.
+    /// `wrap`: print one line per proxied request on stderr: status, model, upstream, tokens,
+    /// latency.
     ///
     /// Lines never contain a key or the session secret.
     #[arg(short, long, global = true)]
@@ -47,7 +49,7 @@ pub struct GlobalArgs {
 /// When to color output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Color when stderr is a terminal and NO_COLOR is not set.
+    /// Color when the stream written to is a terminal (and NO_COLOR is not set).
     Auto,
     /// Always color.
     Always,

@@ -90,11 +90,23 @@ pub fn one_line(error: &anyhow::Error) -> String {
     line
 }
 
-/// The exit codes as `--help` shows them.
+/// The exit codes as `--help` shows them, each meaning wrapped under itself within 80 columns.
 pub fn exit_codes_help() -> String {
+    const INDENT: usize = 18;
     let mut text = String::from("Exit codes:\n");
     for (code, meaning) in EXIT_CODES {
-        text.push_str(&format!("  {code:<16}{meaning}\n"));
+        let mut line = format!("  {code:<16}");
+        for word in meaning.split(' ') {
+            if line.len() + word.len() > 80 && line.len() > INDENT {
+                text.push_str(line.trim_end());
+                text.push('\n');
+                line = " ".repeat(INDENT);
+            }
+            line.push_str(word);
+            line.push(' ');
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
     text.trim_end().to_owned()
 }

@@ -9,7 +9,15 @@ use clap::CommandFactory;
 use crate::cli::Cli;
 
 /// The subcommands that get a page of their own.
-pub const PAGES: [&str; 3] = ["wrap", "report", "providers"];
+pub const PAGES: [&str; 7] = [
+    "wrap",
+    "report",
+    "providers",
+    "statusline",
+    "status",
+    "completions",
+    "man",
+];
 
 /// Writes the page of `subcommand` (or of headroom itself) as roff.
 pub fn render(subcommand: Option<&str>, out: &mut dyn Write) -> anyhow::Result<()> {

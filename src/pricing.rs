@@ -41,6 +41,15 @@ const ESTIMATED_CACHE_WRITES: &[EstimatedCacheWrite] = &[EstimatedCacheWrite {
            other models (it publishes none for M3)",
 }];
 
+/// Dollars with enough digits that small amounts do not read as zero: `$1.20`, `$0.0040`.
+pub fn usd(amount: f64) -> String {
+    if amount != 0.0 && amount.abs() < 0.01 {
+        format!("${amount:.4}")
+    } else {
+        format!("${amount:.2}")
+    }
+}
+
 /// What one request cost and which data said so.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Priced {

@@ -133,8 +133,8 @@ fn carries_secret(value: &HeaderValue, secret: &Secret) -> bool {
 /// Why an upstream request produced no response.
 #[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
-    /// Could not connect (refused, DNS, TLS) before the connect timeout.
-    #[error("could not connect to {url}: {source}")]
+    /// Could not connect (refused, DNS, TLS) before the connect timeout. The source names the URL.
+    #[error("could not reach the upstream")]
     Unreachable {
         url: String,
         #[source]

@@ -27,6 +27,7 @@ use super::{ProxyBody, forward, reply};
 use crate::body::Read;
 use crate::compress::{Compressor, Outcome};
 use crate::env::{self, Secret};
+use crate::pricing::usd;
 use crate::providers::{Family, Provider};
 use crate::usage::ledger::{Ledger, Refusal, RequestRecord, Reservation};
 use crate::usage::{Billing, Compression};
@@ -675,9 +676,13 @@ fn reserve(
                 reserved_usd,
                 worst_usd,
             } => format!(
-                "headroom: the session budget of ${budget:.2} does not cover this request (${spent_usd:.2} spent, \
-                 ${reserved_usd:.2} held by requests in flight, up to ${worst_usd:.2} for this one); nothing was forwarded. \
-                 To continue, exit and start again with a higher budget, e.g. `headroom wrap --budget {rerun} ...`."
+                "headroom: the session budget of {} does not cover this request ({} spent, \
+                 {} held by requests in flight, up to {} for this one); nothing was forwarded. \
+                 To continue, exit and start again with a higher budget, e.g. `headroom wrap --budget {rerun} ...`.",
+                usd(budget),
+                usd(spent_usd),
+                usd(reserved_usd),
+                usd(worst_usd)
             ),
             Refusal::Unpriced => format!(
                 "headroom: model {model:?} has no known price, so --budget cannot bound its cost; nothing was forwarded. \

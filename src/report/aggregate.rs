@@ -166,7 +166,7 @@ pub enum GroupBy {
     Provider,
     /// One row per agent (claude, codex).
     Agent,
-    /// One row per day (UTC) the session started.
+    /// One row per day the session started (UTC, or with --tz local your own).
     Day,
     /// One row per session.
     Session,

@@ -52,6 +52,11 @@ pub fn render(report: &Report) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
+/// Dollars as the JSON report writes them: micro-dollars, no float noise.
+fn dollars(value: f64) -> String {
+    ((value * 1e6).round() / 1e6).to_string()
+}
+
 fn values(totals: &Totals) -> Vec<String> {
     vec![
         totals.requests.to_string(),
@@ -62,21 +67,14 @@ fn values(totals: &Totals) -> Vec<String> {
         totals.usage.cache_write_5m_tokens.to_string(),
         totals.usage.cache_write_1h_tokens.to_string(),
         totals.tokens_saved.to_string(),
-        totals
-            .cost_usd
-            .map(|cost| cost.to_string())
-            .unwrap_or_default(),
-        totals.known_cost_usd.to_string(),
+        totals.cost_usd.map(dollars).unwrap_or_default(),
+        dollars(totals.known_cost_usd),
         totals.unpriced_requests.to_string(),
-        totals.saved_usd.to_string(),
+        dollars(totals.saved_usd),
         totals.plan.requests.to_string(),
-        totals
-            .plan
-            .cost_usd
-            .map(|cost| cost.to_string())
-            .unwrap_or_default(),
-        totals.plan.known_cost_usd.to_string(),
+        totals.plan.cost_usd.map(dollars).unwrap_or_default(),
+        dollars(totals.plan.known_cost_usd),
         totals.plan.unpriced_requests.to_string(),
-        totals.plan.saved_usd.to_string(),
+        dollars(totals.plan.saved_usd),
     ]
 }

@@ -30,14 +30,7 @@ pub fn shown(name: &str) -> String {
     out
 }
 
-/// Dollars with enough digits that small amounts do not read as zero.
-pub fn usd(amount: f64) -> String {
-    if amount != 0.0 && amount.abs() < 0.01 {
-        format!("${amount:.4}")
-    } else {
-        format!("${amount:.2}")
-    }
-}
+pub use crate::pricing::usd;
 
 /// A count with thousands separators.
 pub fn count(value: u64) -> String {

@@ -67,6 +67,15 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         .as_deref()
         .map(|text| parse_since(text, SystemTime::now()))
         .transpose()?;
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        return Err(Error::Config {
+            message: "--since is not before --until: no session can match".into(),
+            hint: Some("swap them, e.g. --since 2026-11-01 --until 2026-11-08".into()),
+        }
+        .into());
+    }
     let zone = match args.tz {
         TimeZoneChoice::Utc => jiff::tz::TimeZone::UTC,
         TimeZoneChoice::Local => jiff::tz::TimeZone::system(),
@@ -77,6 +86,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         false => None,
     };
     let mut to_export: Vec<summary::SessionSummary> = Vec::new();
+    let mut filtered_out = 0u64;
     let mut aggregator = Aggregator::new(args.by).in_time_zone(zone.clone());
     let mut overview = (args.format == ReportFormat::Html)
         .then(|| OverviewAggregator::default().in_time_zone(zone));
@@ -139,6 +149,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
             || until.is_some_and(|until| started.is_some_and(|started| started >= until))
             || !filter.keeps(&mut summary)
         {
+            filtered_out += 1;
             continue;
         }
         incomplete += u64::from(summary.incomplete);
@@ -166,10 +177,17 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
         let since = since
             .map(|since| format!(" since {}", humantime::format_rfc3339_seconds(since)))
             .unwrap_or_default();
-        eprintln!(
-            "headroom: no sessions found in {}{since}",
-            places.join(", ")
-        );
+        if filtered_out > 0 {
+            eprintln!(
+                "headroom: none of the {filtered_out} sessions found in {}{since} matches the filters",
+                places.join(", ")
+            );
+        } else {
+            eprintln!(
+                "headroom: no sessions found in {}{since}",
+                places.join(", ")
+            );
+        }
     }
 
     let mut stdout = std::io::stdout().lock();
@@ -224,7 +242,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
 
     if report.total.all_unpriced_requests() > 0 && !global.quiet {
         eprintln!(
-            "hint: {} requests have no known price (shown as ?); add their models to prices.toml (see `headroom report --help`)",
+            "hint: {} request(s) have no known price (shown as ?); add their models to prices.toml, with cache_read and cache_write rates if they use the cache (see `headroom report --help`)",
             report.total.all_unpriced_requests()
         );
     }
@@ -244,7 +262,7 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     }
     if !unreadable.is_empty() && !args.skip_unreadable {
         eprintln!(
-            "headroom: error: {} summaries could not be read, so the total may be short of the budget's; \
+            "headroom: error: {} summary file(s) could not be read, so the total may be short of the budget's; \
              fix or remove them, or pass --skip-unreadable",
             unreadable.len()
         );
@@ -252,11 +270,12 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
     }
     let spent = report.total.known_cost_usd;
     if spent > budget {
-        eprintln!(
-            "headroom: total cost {} is over the budget of {}",
-            format::usd(spent),
-            format::usd(budget)
-        );
+        let (mut shown_spent, mut shown_budget) = (format::usd(spent), format::usd(budget));
+        if shown_spent == shown_budget {
+            // Rounded alike, they would read as equal.
+            (shown_spent, shown_budget) = (format!("${spent:.6}"), format!("${budget:.6}"));
+        }
+        eprintln!("headroom: total cost {shown_spent} is over the budget of {shown_budget}");
         return Ok(ExitStatus::OverBudget);
     }
     if report.total.unpriced_requests > 0 {

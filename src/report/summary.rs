@@ -40,7 +40,9 @@ pub struct SessionSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// One row per provider and model, for people and `jq`; `report` reads `requests`.
+    #[serde(default)]
     pub models: Vec<ModelRow>,
+    #[serde(default)]
     pub totals: Totals,
     /// Every request, with its usage and price.
     pub requests: Vec<PricedRequest>,
@@ -180,6 +182,8 @@ pub enum ParseError {
         "summary schema version {0} is not supported by this headroom (it reads version {SCHEMA_VERSION})"
     )]
     UnknownVersion(u64),
+    #[error("{0} {1:?} is not an RFC 3339 time")]
+    BadTime(&'static str, String),
 }
 
 /// Reads a summary, refusing other schema versions.
@@ -192,7 +196,17 @@ pub fn parse(bytes: &[u8]) -> Result<SessionSummary, ParseError> {
     if schema_version != u64::from(SCHEMA_VERSION) {
         return Err(ParseError::UnknownVersion(schema_version));
     }
-    Ok(serde_json::from_slice(bytes)?)
+    let summary: SessionSummary = serde_json::from_slice(bytes)?;
+    // Days, windows and filters all read these: a summary without real times is not one.
+    for (field, time) in [
+        ("started_at", &summary.started_at),
+        ("ended_at", &summary.ended_at),
+    ] {
+        if humantime::parse_rfc3339_weak(time.trim_end_matches('Z')).is_err() {
+            return Err(ParseError::BadTime(field, time.clone()));
+        }
+    }
+    Ok(summary)
 }
 
 /// The summary as pretty JSON.
@@ -213,6 +227,8 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             session_id: "abc".into(),
             agent: "claude".into(),
+            started_at: "2026-11-30T10:00:00Z".into(),
+            ended_at: "2026-11-30T10:30:00Z".into(),
             requests: vec![PricedRequest {
                 retrievals: 0,
                 retrieved_tokens: 0,
@@ -265,5 +281,16 @@ mod tests {
             Err(ParseError::Corrupt(_))
         ));
         assert!(matches!(parse(b"[]"), Err(ParseError::Corrupt(_))));
+        // Only the requests and times are needed; made-up times are refused.
+        let minimal = br#"{"schema_version": 1, "session_id": "m", "headroom_version": "0",
+            "agent": "codex", "argv": [], "started_at": "2026-11-30T10:00:00Z",
+            "ended_at": "2026-11-30T11:00:00Z", "exit_code": 0, "requests": []}"#;
+        assert!(parse(minimal).is_ok());
+        let yesterday =
+            String::from_utf8_lossy(minimal).replace("2026-11-30T10:00:00Z", "yesterday");
+        assert!(matches!(
+            parse(yesterday.as_bytes()),
+            Err(ParseError::BadTime("started_at", _))
+        ));
     }
 }

@@ -64,6 +64,19 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         .and_then(|model| providers.resolve(model));
     if let Some(resolved) = resolved {
         check_provider(args, resolved.spec, &upstreams)?;
+    } else if let Some((prefix, _)) = args
+        .model
+        .as_deref()
+        .and_then(|model| model.split_once('/'))
+        && !["anthropic", "openai"].contains(&prefix.to_ascii_lowercase().as_str())
+        && !global.quiet
+    {
+        // A typo (`minmax/…`) would otherwise go to the agent's own provider unremarked.
+        eprintln!(
+            "headroom: warning: --model {}: no provider is named {prefix:?} (`headroom providers` lists them); \
+             the model goes to the agent's own provider as it is",
+            args.model.as_deref().unwrap_or_default()
+        );
     }
     let codex_auth = match args.agent {
         AgentKind::Claude => {
@@ -246,8 +259,18 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         let journal = ledger.take_journal();
         drop(ledger);
         let _ = printer.await;
+        // The agent never ran: nothing went through headroom, and no journal may outlive it.
+        let status = match status {
+            Ok(status) => status,
+            Err(error) => {
+                if let Some(journal) = journal {
+                    journal.remove();
+                }
+                return Err(error);
+            }
+        };
         anyhow::Ok(Ended {
-            status: status?,
+            status,
             requests,
             refused_requests,
             spent,
@@ -502,7 +525,7 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
         .filter(|row| row.totals.all_unpriced_requests() > 0)
     {
         eprintln!(
-            "hint: {} has no known price (shown as ?); add it to prices.toml (see `headroom wrap --help`, --prices)",
+            "hint: {} has no known price (shown as ?); add it to prices.toml, with cache_read and cache_write rates if it uses the cache (see `headroom wrap --help`, --prices)",
             format::shown(&row.model)
         );
     }
@@ -512,9 +535,10 @@ fn print_session(summary: &SessionSummary, global: &GlobalArgs) {
         .filter(|budget| budget.refused_requests > 0)
     {
         eprintln!(
-            "headroom: the budget of {} was reached; {} requests were refused",
+            "headroom: the budget of {} refused {} request(s): their worst case did not fit beside the {} spent",
             format::usd(budget.budget_usd),
-            budget.refused_requests
+            budget.refused_requests,
+            format::usd(budget.spent_usd)
         );
     }
 }

@@ -313,7 +313,9 @@ fn budget_refuses_requests_whose_worst_case_no_longer_fits_with_a_message_the_ag
     assert_usd(&summary["budget"]["spent_usd"], 0.54);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("the budget of $0.80 was reached; 1 requests were refused"),
+        stderr.contains(
+            "the budget of $0.80 refused 1 request(s): their worst case did not fit beside the $0.54 spent"
+        ),
         "{stderr}"
     );
 }

@@ -34,12 +34,16 @@ fn committed_completions_and_man_page_are_fresh() {
         (vec!["man", "wrap"], "man/headroom-wrap.1"),
         (vec!["man", "report"], "man/headroom-report.1"),
         (vec!["man", "providers"], "man/headroom-providers.1"),
+        (vec!["man", "statusline"], "man/headroom-statusline.1"),
+        (vec!["man", "status"], "man/headroom-status.1"),
+        (vec!["man", "completions"], "man/headroom-completions.1"),
+        (vec!["man", "man"], "man/headroom-man.1"),
     ];
     for (args, file) in cases {
         let generated = headroom().args(&args).output().unwrap().stdout;
         if file.ends_with(".1") {
             let page = String::from_utf8_lossy(&generated);
-            for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH OPTIONS"] {
+            for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\""] {
                 assert!(page.contains(section), "{file} lacks {section}");
             }
         }

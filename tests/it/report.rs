@@ -616,3 +616,33 @@ fn filters_narrow_sessions_and_requests_and_days_follow_the_time_zone() {
         .collect();
     assert_eq!(days, ["2026-11-01", "2026-11-02"], "{local}");
 }
+
+/// Hand-made summaries need only their requests and real times; a filter that matches nothing
+/// says so; an inverted window is a usage error; CSV dollars carry no float noise.
+#[test]
+fn minimal_summaries_filters_that_match_nothing_and_csv_dollars() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path("s")).unwrap();
+    let minimal = json!({"schema_version": 1, "session_id": "min1", "headroom_version": "0",
+        "agent": "claude", "argv": [], "started_at": "2026-11-01T09:00:00Z",
+        "ended_at": "2026-11-01T10:00:00Z", "exit_code": 0,
+        "requests": [
+            {"provider": "anthropic", "model": "claude-opus-5-5", "status": 200,
+             "usage": {"input_tokens": 1, "output_tokens": 1, "cache_read_tokens": 0,
+                       "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0},
+             "cost_usd": 0.1, "price_source": "test"},
+            {"provider": "anthropic", "model": "claude-opus-5-5", "status": 200,
+             "usage": {"input_tokens": 1, "output_tokens": 1, "cache_read_tokens": 0,
+                       "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0},
+             "cost_usd": 0.2, "price_source": "test"}]});
+    dir.write("s/min.json", &minimal.to_string());
+    let (code, csv, stderr) = report(&dir, &["--format", "csv"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(csv.contains(",0.3,0.3,"), "0.1 + 0.2 written as 0.3: {csv}");
+    let (code, _, stderr) = report(&dir, &["--model", "gpt"]);
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("none of the 1 sessions found"), "{stderr}");
+    let (code, _, stderr) = report(&dir, &["--since", "2026-11-05", "--until", "2026-11-01"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--since is not before --until"), "{stderr}");
+}

@@ -341,3 +341,36 @@ fn no_statusline_leaves_claude_codes_status_line_alone() {
     assert!(!argv.contains("statusLine"), "{argv}");
     assert!(stub["env"]["HEADROOM_USER_STATUSLINE"].is_null());
 }
+
+/// An agent that cannot start leaves nothing behind that a report would count, and a mistyped
+/// provider prefix is pointed out.
+#[test]
+fn a_failed_launch_leaves_no_journal_and_an_unknown_prefix_is_warned_about() {
+    let dir = Dir::new();
+    let agent = dir.write("agent", "#!/bin/sh\nexit 0\n");
+    headroom()
+        .env("HEADROOM_HOME", dir.path("home"))
+        .args(["wrap", "claude", "--agent-bin"])
+        .arg(&agent)
+        .assert()
+        .code(126);
+    let left = std::fs::read_dir(dir.path("home/sessions"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "a journal outlived a session that never ran");
+
+    let assert = wrap_stub(
+        &dir,
+        "claude",
+        &json!({}),
+        &["--model", "minmax/MiniMax-M3"],
+    )
+    .env("ANTHROPIC_API_KEY", "sk")
+    .assert()
+    .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("no provider is named \"minmax\""),
+        "{stderr}"
+    );
+}
