@@ -79,7 +79,7 @@ json\t'JSON with `null` for unknown costs'
 csv\t'CSV with an empty cell for unknown costs'
 html\t'One self-contained HTML page (no network): totals, cost per day by provider, models, sessions and compression. It always shows those views; --by does not apply'"
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l budget -d 'Exit with code 3 when the total known cost is over USD (for CI)' -r
-complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request' -r
+complete -c headroom -n "__fish_headroom_using_subcommand report" -l reprice -d 'Also price the same tokens on this model, request by request (a line under the table, markdown and HTML reports; `reprice` in JSON; not in CSV)' -r
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l prices -d 'Price overrides (TOML) that add or replace models.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l providers -d 'Providers (TOML) that add to the built-in table or change its entries.' -r -F
 complete -c headroom -n "__fish_headroom_using_subcommand report" -l color -d 'When to use color in headroom\'s output' -r -f -a "auto\t'Color when the stream written to is a terminal (and NO_COLOR is not set)'

@@ -403,7 +403,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub budget: Option<f64>,
 
-    /// Also price the same tokens on this model, request by request.
+    /// Also price the same tokens on this model, request by request (a line under the table,
+    /// markdown and HTML reports; `reprice` in JSON; not in CSV).
     #[arg(long, value_name = "MODEL")]
     pub reprice: Option<String>,
 

@@ -48,8 +48,12 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
 }
 "#;
 
-/// The report page. `title_note` says which sessions it covers.
-pub fn render(overview: &Overview, title_note: &str) -> String {
+/// The report page. `title_note` says which sessions it covers; `reprice` is `--reprice`'s line.
+pub fn render(
+    overview: &Overview,
+    title_note: &str,
+    reprice: Option<&super::aggregate::Reprice>,
+) -> String {
     let total = &overview.by_model.total;
     let providers = providers(overview);
     let mut page = String::with_capacity(16 * 1024);
@@ -68,7 +72,7 @@ pub fn render(overview: &Overview, title_note: &str) -> String {
     models(&mut page, overview, &providers);
     sessions(&mut page, &overview.sessions);
     compression(&mut page, overview);
-    notes(&mut page, overview);
+    notes(&mut page, overview, reprice);
     page.push_str("</body>\n</html>\n");
     page
 }
@@ -394,8 +398,16 @@ fn compression(page: &mut String, overview: &Overview) {
     page.push_str("</tbody></table></div>\n");
 }
 
-fn notes(page: &mut String, overview: &Overview) {
-    let mut lines = super::format::notes(&overview.by_model);
+fn notes(page: &mut String, overview: &Overview, reprice: Option<&super::aggregate::Reprice>) {
+    let mut lines = Vec::new();
+    if let Some(reprice) = reprice {
+        lines.push(super::format::reprice_line(
+            reprice,
+            &overview.by_model.total,
+            "these sessions",
+        ));
+    }
+    lines.extend(super::format::notes(&overview.by_model));
     if overview.by_model.total.all_unpriced_requests() > 0 {
         lines.push(format!(
             "?: {} requests have no known price; add their models to prices.toml to count them.",
@@ -448,7 +460,7 @@ mod tests {
             requests: vec![evil],
             ..SessionSummary::default()
         });
-        let page = render(&overview.finish(), "1 session");
+        let page = render(&overview.finish(), "1 session", None);
         assert!(!page.contains("<script>"), "{page}");
         assert!(!page.contains("<b>p</b>"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;x"));

@@ -234,12 +234,24 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
                 _ => format!("{} sessions", report.sessions),
             };
             if let Some(overview) = overview {
-                stdout.write_all(html::render(&overview, &covers).as_bytes())?;
+                stdout.write_all(
+                    html::render(&overview, &covers, report.reprice.as_ref()).as_bytes(),
+                )?;
             }
         }
     }
     stdout.flush()?;
 
+    if let Some(reprice) = report
+        .reprice
+        .as_ref()
+        .filter(|reprice| reprice.unpriced_requests > 0 && reprice.known_cost_usd == 0.0)
+    {
+        eprintln!(
+            "headroom: warning: --reprice {}: no known price for this model; check its name (`headroom providers`) or add it to prices.toml",
+            format::shown(&reprice.model)
+        );
+    }
     if report.total.all_unpriced_requests() > 0 && !global.quiet {
         eprintln!(
             "hint: {} request(s) have no known price (shown as ?); add their models to prices.toml, with cache_read and cache_write rates if they use the cache (see `headroom report --help`)",
