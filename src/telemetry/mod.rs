@@ -238,6 +238,48 @@ pub fn note_exported(path: &Path, id: &str) -> std::io::Result<()> {
 /// Live export of a running session: whatever was recorded since the last export, every
 /// interval and once at the end.
 pub struct Live {
+    shared: std::sync::Arc<Exporter>,
+    periodic: tokio::task::JoinHandle<()>,
+}
+
+impl Live {
+    /// Starts exporting the session every interval (on the current runtime).
+    pub fn start(
+        config: Config,
+        ledger: std::sync::Arc<crate::usage::ledger::Ledger>,
+        session_id: &str,
+        agent: &str,
+        started_at: SystemTime,
+    ) -> Live {
+        let shared =
+            std::sync::Arc::new(Exporter::new(config, ledger, session_id, agent, started_at));
+        let exporter = shared.clone();
+        let periodic = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(exporter.config.interval).await;
+                exporter.export_new(0).await;
+            }
+        });
+        Live { shared, periodic }
+    }
+
+    /// Exports what is left (and the budget's refusals), waiting `EXPORT_TIMEOUT` at most; why
+    /// an export of the session failed, if one did.
+    pub async fn finish(self, refused: u64) -> Option<String> {
+        self.periodic.abort();
+        let last = self.shared.export_new(refused);
+        if tokio::time::timeout(EXPORT_TIMEOUT, last).await.is_err() {
+            return Some(format!(
+                "{} did not answer in time",
+                self.shared.config.metrics_url
+            ));
+        }
+        self.shared.state.lock().await.error.clone()
+    }
+}
+
+/// What the periodic task and the last export share.
+struct Exporter {
     config: Config,
     client: reqwest::Client,
     ledger: std::sync::Arc<crate::usage::ledger::Ledger>,
@@ -255,15 +297,15 @@ struct LiveState {
     error: Option<String>,
 }
 
-impl Live {
-    pub fn new(
+impl Exporter {
+    fn new(
         config: Config,
         ledger: std::sync::Arc<crate::usage::ledger::Ledger>,
         session_id: &str,
         agent: &str,
         started_at: SystemTime,
-    ) -> Live {
-        Live {
+    ) -> Exporter {
+        Exporter {
             config,
             client: reqwest::Client::new(),
             ledger,
@@ -277,13 +319,8 @@ impl Live {
         }
     }
 
-    /// How often to export.
-    pub fn interval(&self) -> Duration {
-        self.config.interval
-    }
-
     /// Exports what was recorded since the last export (and `refused` budget refusals).
-    pub async fn export_new(&self, refused: u64) {
+    async fn export_new(&self, refused: u64) {
         let mut state = self.state.lock().await;
         let ledger = self.ledger.clone();
         let from = state.sent;
@@ -315,16 +352,6 @@ impl Live {
                 state.error.get_or_insert(error);
             }
         }
-    }
-
-    /// Why an export failed, if one did.
-    pub async fn first_error(&self) -> Option<String> {
-        self.state.lock().await.error.clone()
-    }
-
-    /// Where metrics go.
-    pub fn metrics_url(&self) -> &str {
-        &self.config.metrics_url
     }
 }
 

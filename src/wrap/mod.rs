@@ -154,21 +154,13 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         };
         let proxy = Proxy::start(options, ledger.clone()).await?;
         let live = otlp.map(|config| {
-            Arc::new(crate::telemetry::Live::new(
+            crate::telemetry::Live::start(
                 config,
                 ledger.clone(),
                 &session_id,
                 program_name,
                 started_at,
-            ))
-        });
-        let periodic = live.clone().map(|live| {
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(live.interval()).await;
-                    live.export_new(0).await;
-                }
-            })
+            )
         });
         let session = Session {
             program,
@@ -227,25 +219,10 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         drop(running);
         let refused_requests = proxy.refused_requests();
         proxy.shutdown().await;
-        if let Some(periodic) = periodic {
-            periodic.abort();
-        }
-        let export_error = match &live {
-            // The last export may hold up the exit by EXPORT_TIMEOUT at most.
-            Some(live) => {
-                let last = live.export_new(refused_requests);
-                if tokio::time::timeout(crate::telemetry::EXPORT_TIMEOUT, last)
-                    .await
-                    .is_err()
-                {
-                    Some(format!("{} did not answer in time", live.metrics_url()))
-                } else {
-                    live.first_error().await
-                }
-            }
+        let export_error = match live {
+            Some(live) => live.finish(refused_requests).await,
             None => None,
         };
-        drop(live);
         let compression = compressor
             .as_deref()
             .map(|compressor| {
