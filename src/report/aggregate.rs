@@ -451,17 +451,22 @@ impl Aggregator {
 
     /// The report so far.
     pub fn finish(self) -> Report {
+        let mut rows: Vec<Group> = self
+            .groups
+            .into_iter()
+            .map(|(key, totals)| Group::new(self.by, key, totals))
+            .collect();
+        if self.by == GroupBy::Session {
+            // Sessions read in the order they ran, not by their random ids.
+            rows.sort_by(|a, b| a.key[2].cmp(&b.key[2]).then_with(|| a.key.cmp(&b.key)));
+        }
         Report {
             by: self.by,
             sessions: self.sessions,
             incomplete_sessions: self.incomplete_sessions,
             first_started_at: self.first_started_at,
             last_ended_at: self.last_ended_at,
-            rows: self
-                .groups
-                .into_iter()
-                .map(|(key, totals)| Group::new(self.by, key, totals))
-                .collect(),
+            rows,
             total: self.total,
             reprice: self.reprice.map(|(_, reprice)| reprice),
             estimate_rules: self.estimate_rules.into_iter().collect(),
@@ -603,7 +608,10 @@ pub(crate) mod tests {
 
         let by_day = aggregate(&sessions, GroupBy::Day);
         assert_eq!(by_day.rows[1].key, ["2026-11-02"]);
-        let by_session = aggregate(&sessions, GroupBy::Session);
+        let by_session = aggregate(
+            &[sessions[1].clone(), sessions[0].clone()],
+            GroupBy::Session,
+        );
         assert_eq!(
             by_session.rows[0].key,
             ["aaaaaaaa", "claude", "2026-11-01T10:00:00Z"]
