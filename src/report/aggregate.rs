@@ -608,14 +608,23 @@ pub(crate) mod tests {
 
         let by_day = aggregate(&sessions, GroupBy::Day);
         assert_eq!(by_day.rows[1].key, ["2026-11-02"]);
+        // The latest session has the smallest id: rows still follow the start times.
+        let latest = session(
+            "00000000ff",
+            "codex",
+            "2026-11-05",
+            vec![request("openai", "gpt-6.1-sol", 1, Some(0.1))],
+        );
         let by_session = aggregate(
-            &[sessions[1].clone(), sessions[0].clone()],
+            &[latest, sessions[1].clone(), sessions[0].clone()],
             GroupBy::Session,
         );
-        assert_eq!(
-            by_session.rows[0].key,
-            ["aaaaaaaa", "claude", "2026-11-01T10:00:00Z"]
-        );
+        let ids: Vec<&str> = by_session
+            .rows
+            .iter()
+            .map(|row| row.key[0].as_str())
+            .collect();
+        assert_eq!(ids, ["aaaaaaaa", "bbbbbbbb", "00000000"]);
         assert_eq!(aggregate(&sessions, GroupBy::Provider).rows.len(), 2);
     }
 
