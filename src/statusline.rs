@@ -158,7 +158,10 @@ pub fn line(status: &LiveStatus, claude: &Value, color: bool) -> String {
     };
     let billed = format!("{mark}{}{unknown}", usd(status.cost_usd));
     let plan = format!("{} plan", usd(status.plan_usd));
-    let cost = match (status.plan_requests, status.requests - status.plan_requests) {
+    let cost = match (
+        status.plan_requests,
+        status.requests.saturating_sub(status.plan_requests),
+    ) {
         (0, _) => billed,
         (_, 0) => plan,
         _ => format!("{billed} + {plan}"),

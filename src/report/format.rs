@@ -124,7 +124,10 @@ pub fn value_cells(totals: &Totals) -> Vec<String> {
 
 /// A money cell: the billed figure, and beside it the plan's API-equivalent marked `(plan)`.
 fn with_plan(totals: &Totals, billed: String, plan: String) -> String {
-    match (totals.plan.requests, totals.requests - totals.plan.requests) {
+    match (
+        totals.plan.requests,
+        totals.requests.saturating_sub(totals.plan.requests),
+    ) {
         (0, _) => billed,
         (_, 0) => format!("{plan} (plan)"),
         _ => format!("{billed} + {plan} (plan)"),
