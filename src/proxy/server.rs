@@ -413,19 +413,14 @@ where
     let mut route = match route {
         Ok(route) => route,
         Err(unserved) => {
-            state.ledger.record(RequestRecord {
-                provider: unserved.provider,
-                model: unserved.model.clone(),
-                upstream: String::new(),
-                status: StatusCode::BAD_REQUEST.as_u16(),
-                usage: None,
-                error: None,
-                latency: started.elapsed(),
-                first_byte: None,
-                compression: None,
-                partial: false,
-                billing: Billing::Api,
-            });
+            state.ledger.record(RequestRecord::unanswered(
+                unserved.provider,
+                unserved.model.clone(),
+                String::new(),
+                StatusCode::BAD_REQUEST.as_u16(),
+                started.elapsed(),
+                Billing::Api,
+            ));
             return reply::error(
                 family,
                 StatusCode::BAD_REQUEST,
@@ -443,21 +438,16 @@ where
         .or_else(|| model.as_ref().map(|field| field.name.clone()));
     let upstream_host = host_of(&route.url);
     let fail = |status: StatusCode, message: &str| {
-        state.ledger.record(RequestRecord {
-            provider: route.provider,
-            model: forwarded_model
+        state.ledger.record(RequestRecord::unanswered(
+            route.provider,
+            forwarded_model
                 .clone()
                 .unwrap_or_else(|| "(unknown)".into()),
-            upstream: upstream_host.clone(),
-            status: status.as_u16(),
-            usage: None,
-            error: None,
-            latency: started.elapsed(),
-            first_byte: None,
-            compression: None,
-            partial: false,
+            upstream_host.clone(),
+            status.as_u16(),
+            started.elapsed(),
             billing,
-        });
+        ));
         reply::error(route.family, status, message)
     };
 

@@ -46,6 +46,33 @@ pub struct RequestRecord {
     pub billing: Billing,
 }
 
+impl RequestRecord {
+    /// A request headroom answered itself (refused, or its upstream unreachable): no usage, no
+    /// upstream answer.
+    pub fn unanswered(
+        provider: Provider,
+        model: String,
+        upstream: String,
+        status: u16,
+        latency: Duration,
+        billing: Billing,
+    ) -> Self {
+        RequestRecord {
+            provider,
+            model,
+            upstream,
+            status,
+            usage: None,
+            error: None,
+            latency,
+            first_byte: None,
+            compression: None,
+            partial: false,
+            billing,
+        }
+    }
+}
+
 /// One request with its price, as kept in the ledger and in the session summary.
 ///
 /// The names are shared (`Arc<str>`): a session keeps every request for the summary, and a few
