@@ -219,7 +219,6 @@ pub fn render(summary: &SessionSummary) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::Usage;
 
     #[test]
     fn a_summary_survives_the_round_trip_and_other_versions_are_refused() {
@@ -230,28 +229,15 @@ mod tests {
             started_at: "2026-11-30T10:00:00Z".into(),
             ended_at: "2026-11-30T10:30:00Z".into(),
             requests: vec![PricedRequest {
-                retrievals: 0,
-                retrieved_tokens: 0,
-                implausible_usage: false,
-                billing: crate::usage::Billing::Api,
-                partial: false,
-                provider: "anthropic".into(),
-                model: "claude-opus-5-5".into(),
-                status: 200,
-                usage: Some(Usage {
-                    input_tokens: 5,
-                    ..Usage::default()
-                }),
-                cost_usd: Some(0.5),
                 price_source: Some("test".into()),
-                estimated: false,
-                estimate_rule: None,
-                error: None,
-                finished_at: None,
-                latency_ms: None,
-                first_byte_ms: None,
                 tokens_saved: 7,
                 saved_usd: Some(0.25),
+                ..crate::report::aggregate::tests::request(
+                    "anthropic",
+                    "claude-opus-5-5",
+                    5,
+                    Some(0.5),
+                )
             }],
             ..SessionSummary::default()
         }

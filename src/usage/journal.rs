@@ -139,27 +139,12 @@ pub fn read(bytes: &[u8]) -> anyhow::Result<(JournalHeader, Vec<PricedRequest>)>
 mod tests {
     use super::*;
 
+    /// A finished request with no usage, as error replies are recorded.
     fn request(model: &str) -> PricedRequest {
         PricedRequest {
-            provider: "anthropic".into(),
-            model: model.into(),
-            status: 200,
             usage: None,
             cost_usd: Some(0.25),
-            price_source: None,
-            estimated: false,
-            estimate_rule: None,
-            error: None,
-            finished_at: None,
-            latency_ms: None,
-            first_byte_ms: None,
-            tokens_saved: 0,
-            saved_usd: Some(0.0),
-            retrievals: 0,
-            retrieved_tokens: 0,
-            partial: false,
-            implausible_usage: false,
-            billing: crate::usage::Billing::Api,
+            ..crate::report::aggregate::tests::request("anthropic", model, 0, Some(0.25))
         }
     }
 
