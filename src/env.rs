@@ -24,8 +24,10 @@ pub const HEADROOM_COMPRESS: &str = "HEADROOM_COMPRESS";
 pub const HEADROOM_HOME: &str = "HEADROOM_HOME";
 /// GitHub Actions' job summary file; `report --format markdown` appends to it when set.
 pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
-// Colour follows NO_COLOR (<https://no-color.org>), CLICOLOR, CLICOLOR_FORCE and TERM, read
-// through `anstream` (`crate::output`).
+/// Disables colour when set to anything non-empty (<https://no-color.org>). Read through
+/// `anstream` with CLICOLOR, CLICOLOR_FORCE and TERM (`crate::output`), and here for the status
+/// line, whose stdout is always a pipe.
+pub const NO_COLOR: &str = "NO_COLOR";
 
 /// Set for Claude Code: the proxy's session URL.
 pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";

@@ -53,7 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Statusline => Ok(statusline::run_statusline(match cli.global.color {
             cli::ColorChoice::Always => true,
             cli::ColorChoice::Never => false,
-            cli::ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            cli::ColorChoice::Auto => env::var(env::NO_COLOR).is_none(),
         })),
         Command::Status => Ok(statusline::run_status(
             output::Stream::Stdout.fit(cli.global.color).color,

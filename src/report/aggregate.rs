@@ -413,7 +413,11 @@ impl Aggregator {
     pub fn add(&mut self, session: &SessionSummary) {
         self.sessions += 1;
         self.incomplete_sessions += u64::from(session.incomplete);
-        let day = day_in(&session.started_at, &self.time_zone);
+        // Only day groupings need the day; parsing the time is wasted on the others.
+        let day = match self.by {
+            GroupBy::Day | GroupBy::DayProvider => day_in(&session.started_at, &self.time_zone),
+            _ => String::new(),
+        };
         for request in &session.requests {
             self.groups
                 .entry(self.by.key(session, request, &day))

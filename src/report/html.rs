@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::aggregate::Totals;
-use super::format::{count, usd};
+use super::format::{cost, count, usd};
 use super::overview::{Overview, SessionLine};
 
 /// Colours that stay apart for the common colour-vision deficiencies (Okabe and Ito), in the
@@ -84,15 +84,15 @@ fn headline(page: &mut String, overview: &Overview, total: &Totals) {
     } else {
         total.usage.cache_read_tokens as f64 / prompt as f64
     };
-    let cost = money(
+    let billed = cost(
         total.known_cost_usd,
         total.unpriced_requests,
         total.estimated_requests,
     );
     page.push_str("<section class=\"cards\">\n");
-    card(page, "cost", "Cost (billed)", &cost, total.known_cost_usd);
+    card(page, "cost", "Cost (billed)", &billed, total.known_cost_usd);
     if !total.plan.is_empty() {
-        let plan = money(
+        let plan = cost(
             total.plan.known_cost_usd,
             total.plan.unpriced_requests,
             total.plan.estimated_requests,
@@ -147,11 +147,6 @@ fn card(page: &mut String, id: &str, label: &str, shown: &str, value: f64) {
         escape(label),
         escape(shown)
     );
-}
-
-/// `$1.20`, `~$1.20` (estimated), `$1.20 + ?` (some unknown) or `?`.
-fn money(known: f64, unpriced: u64, estimated: u64) -> String {
-    super::format::cost(known, unpriced, estimated)
 }
 
 /// Providers in order of billed cost, each with its colour.
@@ -339,7 +334,7 @@ fn sessions(page: &mut String, sessions: &[SessionLine]) {
             || "unknown".to_owned(),
             |secs| humantime::format_duration(std::time::Duration::from_secs(secs)).to_string(),
         );
-        let mut cost = money(line.cost_usd, u64::from(line.unpriced), 0);
+        let mut cost = cost(line.cost_usd, u64::from(line.unpriced), 0);
         if line.plan_usd > 0.0 {
             cost = format!("{cost} + {} (plan)", usd(line.plan_usd));
         }

@@ -304,14 +304,13 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus>
 /// `report --otlp`: sends each selected session not sent before as its own window, and notes
 /// it, so running the report again counts nothing twice.
 fn export_sessions(
-    config: &crate::telemetry::Config,
+    otlp: &crate::telemetry::Config,
     sessions: &[summary::SessionSummary],
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
-    let record = crate::home::sessions_dir()?
-        .parent()
+    let record = config::headroom_home()
         .map(|home| home.join("otlp-exported"))
-        .context("no place to note exported sessions")?;
+        .context("no place to note exported sessions; set HEADROOM_HOME")?;
     let done = crate::telemetry::exported_ids(&record);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -335,7 +334,7 @@ fn export_sessions(
         runtime
             .block_on(crate::telemetry::export(
                 &client,
-                config,
+                otlp,
                 &session.session_id,
                 &session.agent,
                 (start, end.max(start)),
@@ -354,7 +353,7 @@ fn export_sessions(
     if !global.quiet {
         eprintln!(
             "headroom: exported {sent} sessions to {} ({skipped} sent before, skipped)",
-            config.metrics_url
+            otlp.metrics_url
         );
     }
     Ok(())

@@ -429,14 +429,11 @@ impl Ledger {
     /// for counts under way: call it off the request path).
     pub fn status(&self, budget_usd: Option<f64>) -> LiveStatus {
         self.settle_savings();
+        let plan_quota = self.quota();
         let state = self.lock();
         let mut status = LiveStatus {
             budget_left_usd: budget_usd.map(|budget| (budget - state.known_cost_usd).max(0.0)),
-            plan_quota: {
-                let mut quota = state.quota.clone();
-                quota.sort_by(|a, b| (&a.plan, &a.window).cmp(&(&b.plan, &b.window)));
-                quota
-            },
+            plan_quota,
             ..LiveStatus::default()
         };
         for request in &state.requests {
