@@ -52,14 +52,18 @@ pub struct OwnProvider {
     pub env_key: Option<String>,
 }
 
-/// The user's own Codex provider, from `$CODEX_HOME/config.toml` (default `~/.codex`).
-pub fn own_provider() -> Option<OwnProvider> {
-    let text = std::fs::read_to_string(codex_home()?.join("config.toml")).ok()?;
-    own_provider_in(&text)
+/// Codex's own configuration, `$CODEX_HOME/config.toml` (default `~/.codex`), read once for
+/// everything headroom needs of it; `None` when there is none that parses.
+pub fn config() -> Option<toml::Table> {
+    std::fs::read_to_string(codex_home()?.join("config.toml"))
+        .ok()?
+        .parse()
+        .ok()
 }
 
-fn own_provider_in(config: &str) -> Option<OwnProvider> {
-    let config: toml::Table = config.parse().ok()?;
+/// The user's own Codex provider, from its configuration.
+pub fn own_provider(config: Option<&toml::Table>) -> Option<OwnProvider> {
+    let config = config?;
     let name = config.get("model_provider")?.as_str()?;
     if name == "openai" || name == PROVIDER {
         return None;
@@ -164,7 +168,7 @@ const NO_SIGN_IN_NEEDED: [&str; 7] = [
 /// API key (`CODEX_API_KEY`, or `OPENAI_API_KEY` in its `auth.json`) or a ChatGPT login (tokens in
 /// `auth.json`). Credentials kept in the system keyring (`cli_auth_credentials_store`) cannot be
 /// seen from here, so they are trusted.
-pub fn check_sign_in(user_args: &[String]) -> Result<(), Error> {
+pub fn check_sign_in(user_args: &[String], config: Option<&toml::Table>) -> Result<(), Error> {
     if env::var(env::CODEX_API_KEY).is_some()
         || user_args
             .first()
@@ -184,14 +188,9 @@ pub fn check_sign_in(user_args: &[String]) -> Result<(), Error> {
             .and_then(serde_json::Value::as_str)
             .is_some_and(|value| !value.is_empty())
     };
-    let keyring = std::fs::read_to_string(home.join("config.toml"))
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|config| {
-            config
-                .get("cli_auth_credentials_store")
-                .and_then(|store| store.as_str().map(str::to_owned))
-        })
+    let keyring = config
+        .and_then(|config| config.get("cli_auth_credentials_store"))
+        .and_then(|store| store.as_str())
         .is_some_and(|store| store != "file");
     if has("/OPENAI_API_KEY") || has("/tokens/access_token") || keyring {
         return Ok(());
@@ -327,14 +326,16 @@ mod tests {
             base_url = "https://llm.corp.example/v1"
             env_key = "CORP_KEY"
         "#;
-        let own = own_provider_in(config).unwrap();
+        let config: toml::Table = config.parse().unwrap();
+        let own = own_provider(Some(&config)).unwrap();
         assert_eq!(own.base_url, "https://llm.corp.example/v1");
         assert_eq!(
             auth(false, false, Some(own.clone())),
             Auth::Own("CORP_KEY".into())
         );
         assert_eq!(auth(false, true, Some(own)), Auth::Headroom);
-        assert_eq!(own_provider_in("model_provider = \"openai\""), None);
+        let openai: toml::Table = "model_provider = \"openai\"".parse().unwrap();
+        assert_eq!(own_provider(Some(&openai)), None);
         let launch = launch(&session(), None, None, &Auth::Own("CORP_KEY".into()), &[]);
         assert!(
             launch

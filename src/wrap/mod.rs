@@ -90,7 +90,8 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             codex::Auth::OpenAi
         }
         AgentKind::Codex => {
-            let own = codex::own_provider();
+            let config = codex::config();
+            let own = codex::own_provider(config.as_ref());
             if let Some(own) = &own {
                 respect_own_url(
                     &mut upstreams.openai,
@@ -106,7 +107,7 @@ pub fn run(args: &WrapArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 own,
             );
             if auth == codex::Auth::OpenAi {
-                codex::check_sign_in(&args.agent_args)?;
+                codex::check_sign_in(&args.agent_args, config.as_ref())?;
             }
             auth
         }
